@@ -1,0 +1,188 @@
+// Hosts thousands of virtual actors on one thread: activates them on their first message,
+// runs each mailbox one message at a time, yields after a batch so a busy actor cannot
+// starve its neighbours, and passivates the idle.
+import { AppError, serializeError, type SerializedError } from '../errors.ts';
+import { actorKind, type ActorId, type UserId } from '../ids.ts';
+import { log } from '../log.ts';
+import type { Storage } from '../storage/Storage.ts';
+import { DeferredReply, type Actor, type ActorContext, type ActorSettings, type DeactivationReason } from './Actor.ts';
+import { ConversationActor } from './ConversationActor.ts';
+import { Mailbox } from './Mailbox.ts';
+import type { ActorMessage } from './messages.ts';
+import { SessionActor } from './SessionActor.ts';
+
+/** Messages one actor handles before it lets the others run. */
+export const MAILBOX_BATCH = 64;
+
+export type Reply = (result: { ok: true; value: unknown } | { ok: false; error: SerializedError }) => void;
+
+interface Envelope {
+  readonly msg: ActorMessage;
+  readonly reply?: Reply;
+}
+
+export interface HostLinks {
+  /** Does this host own the actor's shard? */
+  isLocal(id: ActorId): boolean;
+  /** Route a tell to another host. */
+  forward(to: ActorId, msg: ActorMessage): void;
+  push(front: string, user: UserId, frame: string): void;
+}
+
+class ActorCell {
+  readonly mailbox = new Mailbox<Envelope>();
+  running = false;
+  activated = false;
+  lastActive = Date.now();
+  constructor(readonly id: ActorId, readonly actor: Actor) {}
+}
+
+export class ActorHost {
+  readonly #cells = new Map<ActorId, ActorCell>();
+  readonly #storage: Storage;
+  readonly #settings: ActorSettings;
+  readonly #links: HostLinks;
+  readonly #idleMs: number;
+  readonly #sweep: NodeJS.Timeout;
+  /** Observed by metrics and tests; never steers. */
+  readonly stats = { activations: 0, passivations: 0, crashes: 0 };
+
+  constructor(storage: Storage, settings: ActorSettings, links: HostLinks, idleMs: number) {
+    this.#storage = storage;
+    this.#settings = settings;
+    this.#links = links;
+    this.#idleMs = idleMs;
+    this.#sweep = setInterval(() => this.#passivateIdle(), Math.max(50, Math.min(idleMs / 2, 30_000)));
+    this.#sweep.unref();
+  }
+
+  get activeActors(): number {
+    return this.#cells.size;
+  }
+
+  deliver(to: ActorId, msg: ActorMessage, reply?: Reply): void {
+    let cell = this.#cells.get(to);
+    if (!cell) {
+      const actor = this.#create(to);
+      if (!actor) {
+        reply?.({ ok: false, error: { kind: 'not_found', message: `no such actor kind: ${actorKind(to)}` } });
+        return;
+      }
+      cell = new ActorCell(to, actor);
+      this.#cells.set(to, cell);
+    }
+    cell.mailbox.push({ msg, reply });
+    if (!cell.running) void this.#run(cell);
+  }
+
+  #context(id: ActorId): ActorContext {
+    return {
+      self: id,
+      storage: this.#storage,
+      settings: this.#settings,
+      tell: (to, msg) => (this.#links.isLocal(to) ? this.deliver(to, msg) : this.#links.forward(to, msg)),
+      push: (front, user, frame) => this.#links.push(front, user, frame),
+    };
+  }
+
+  #create(id: ActorId): Actor | null {
+    switch (actorKind(id)) {
+      case 'session': return new SessionActor(this.#context(id));
+      case 'conv': return new ConversationActor(this.#context(id));
+      default: return null;
+    }
+  }
+
+  async #run(cell: ActorCell): Promise<void> {
+    cell.running = true;
+    let handled = 0;
+    try {
+      while (cell.mailbox.size > 0) {
+        if (!cell.activated) {
+          try {
+            await cell.actor.activate?.();
+            cell.activated = true;
+            this.stats.activations++;
+          } catch (e) {
+            // Storage away or similar: fail what is waiting, try again on the next message.
+            this.#failAll(cell, e);
+            break;
+          }
+        }
+        const env = cell.mailbox.shift()!;
+        await this.#handle(cell, env);
+        if (++handled % MAILBOX_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
+      }
+    } finally {
+      cell.running = false;
+      cell.lastActive = Date.now();
+    }
+  }
+
+  async #handle(cell: ActorCell, env: Envelope): Promise<void> {
+    try {
+      const result = await cell.actor.receive(env.msg);
+      if (result instanceof DeferredReply) {
+        result.promise.then(
+          (value) => env.reply?.({ ok: true, value }),
+          (e) => this.#fail(cell, env, e),
+        );
+      } else {
+        env.reply?.({ ok: true, value: result });
+      }
+    } catch (e) {
+      this.#fail(cell, env, e);
+    }
+  }
+
+  #fail(cell: ActorCell, env: Envelope, e: unknown): void {
+    env.reply?.({ ok: false, error: serializeError(e, { actor: cell.id }) });
+    if (!(e instanceof AppError) || e.kind === 'internal' || e.kind === 'unavailable') {
+      // An unexpected failure may have left the state half-changed: rebuild from storage.
+      this.stats.crashes++;
+      this.#deactivate(cell, 'crash');
+    }
+  }
+
+  #failAll(cell: ActorCell, e: unknown): void {
+    for (let env = cell.mailbox.shift(); env; env = cell.mailbox.shift()) {
+      env.reply?.({ ok: false, error: serializeError(e, { actor: cell.id }) });
+    }
+  }
+
+  #deactivate(cell: ActorCell, reason: DeactivationReason): void {
+    if (this.#cells.get(cell.id) !== cell) return;
+    try {
+      cell.actor.deactivate?.(reason);
+    } catch (e) {
+      log.warn('actor deactivate failed', { actor: cell.id, err: String(e) });
+    }
+    if (cell.mailbox.size === 0) {
+      this.#cells.delete(cell.id);
+    } else {
+      // Messages already queued go to a fresh activation.
+      const fresh = this.#create(cell.id)!;
+      const next = new ActorCell(cell.id, fresh);
+      for (let env = cell.mailbox.shift(); env; env = cell.mailbox.shift()) next.mailbox.push(env);
+      this.#cells.set(cell.id, next);
+      if (!cell.running) void this.#run(next);
+      else queueMicrotask(() => { if (!next.running) void this.#run(next); });
+    }
+    if (reason === 'idle') this.stats.passivations++;
+    log.debug('actor deactivated', { actor: cell.id, reason });
+  }
+
+  #passivateIdle(): void {
+    const cutoff = Date.now() - this.#idleMs;
+    for (const cell of this.#cells.values()) {
+      if (cell.running || cell.mailbox.size > 0 || cell.lastActive > cutoff) continue;
+      if (cell.actor.canPassivate?.() === false) continue;
+      this.#deactivate(cell, 'idle');
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#sweep);
+    for (const cell of [...this.#cells.values()]) this.#deactivate(cell, 'shutdown');
+  }
+}

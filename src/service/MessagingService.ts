@@ -1,0 +1,75 @@
+// Messaging as every front sees it (HTTP, WebSocket, gRPC): validate, then ask the actors
+// over the bus. No front reaches around it.
+import { InvalidArgumentError, PayloadTooLargeError } from '../errors.ts';
+import {
+  conversationActor, directConversationId, newGroupId, sessionActor, type ConversationId, type UserId,
+} from '../ids.ts';
+import type { Bus } from '../transport/bus/Bus.ts';
+import type { ConversationInfo, ConversationList, HistoryPage, SendAck } from '../actors/messages.ts';
+import { int, optStr, str, userIds, type Fields } from './validate.ts';
+
+export const CLIENT_MSG_ID = { min: 1, max: 64, pattern: /^[\x21-\x7e]+$/ } as const;
+export const GROUP_NAME_MAX = 128;
+
+export interface MessagingLimits {
+  readonly maxMessageBytes: number;
+  readonly historyPageMax: number;
+  readonly groupMaxMembers: number;
+}
+
+export class MessagingService {
+  constructor(private readonly bus: Bus, private readonly limits: MessagingLimits) {}
+
+  #message(o: Fields): { clientMsgId: string; body: string } {
+    const clientMsgId = str(o, 'clientMsgId', CLIENT_MSG_ID.min, CLIENT_MSG_ID.max, CLIENT_MSG_ID.pattern);
+    if (typeof o.body !== 'string') throw new InvalidArgumentError('"body" must be a string');
+    if (o.body.length === 0) throw new InvalidArgumentError('"body" must not be empty');
+    if (Buffer.byteLength(o.body) > this.limits.maxMessageBytes) {
+      throw new PayloadTooLargeError(`"body" is larger than ${this.limits.maxMessageBytes} bytes`);
+    }
+    return { clientMsgId, body: o.body };
+  }
+
+  async sendDirect(from: UserId, to: UserId, o: Fields): Promise<SendAck> {
+    if (to === from) throw new InvalidArgumentError('a direct message needs another user');
+    return this.send(from, directConversationId(from, to), o);
+  }
+
+  async send(from: UserId, conversation: ConversationId, o: Fields): Promise<SendAck> {
+    const { clientMsgId, body } = this.#message(o);
+    return this.bus.ask(conversationActor(conversation), { type: 'send', from, clientMsgId, body });
+  }
+
+  history(user: UserId, conversation: ConversationId, sinceSeq: number, limit: number): Promise<HistoryPage> {
+    return this.bus.ask(conversationActor(conversation), { type: 'history', user, sinceSeq, limit });
+  }
+
+  historyLimit(o: Fields): { sinceSeq: number; limit: number } {
+    return {
+      sinceSeq: int(o, 'sinceSeq', 0, Number.MAX_SAFE_INTEGER, 0),
+      limit: int(o, 'limit', 1, this.limits.historyPageMax, this.limits.historyPageMax),
+    };
+  }
+
+  conversation(user: UserId, conversation: ConversationId): Promise<ConversationInfo> {
+    return this.bus.ask(conversationActor(conversation), { type: 'info', user });
+  }
+
+  conversations(user: UserId): Promise<ConversationList> {
+    return this.bus.ask(sessionActor(user), { type: 'conversations' });
+  }
+
+  async createGroup(owner: UserId, o: Fields): Promise<ConversationInfo> {
+    const name = optStr(o, 'name', 0, GROUP_NAME_MAX) ?? '';
+    const members = userIds(o, 'members', this.limits.groupMaxMembers);
+    return this.bus.ask(conversationActor(newGroupId()), { type: 'create', owner, name, members });
+  }
+
+  addMember(by: UserId, conversation: ConversationId, user: UserId): Promise<ConversationInfo> {
+    return this.bus.ask(conversationActor(conversation), { type: 'addMember', by, user });
+  }
+
+  removeMember(by: UserId, conversation: ConversationId, user: UserId): Promise<ConversationInfo> {
+    return this.bus.ask(conversationActor(conversation), { type: 'removeMember', by, user });
+  }
+}

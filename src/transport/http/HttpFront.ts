@@ -1,0 +1,111 @@
+// The HTTP routes on uWS, grouped by area. Middleware in order: CORS, rate limit (per IP,
+// then per user), auth (Bearer), body limit. Handlers return data or throw AppErrors.
+import { NotFoundError, InvalidArgumentError } from '../../errors.ts';
+import type { UserId } from '../../ids.ts';
+import type { AuthService } from '../../auth/AuthService.ts';
+import { bearerToken } from '../../auth/tokens.ts';
+import type { MessagingService } from '../../service/MessagingService.ts';
+import { asObject, conversationId, intText, userId } from '../../service/validate.ts';
+import type { RateLimiter } from '../RateLimiter.ts';
+import { HttpExchange } from './HttpExchange.ts';
+import type { TemplatedApp } from './uws.ts';
+
+export interface HttpFrontDeps {
+  readonly auth: AuthService;
+  readonly messaging: MessagingService;
+  readonly ipLimiter: RateLimiter;
+  readonly userLimiter: RateLimiter;
+  readonly maxBodyBytes: number;
+  readonly historyPageMax: number;
+  readonly corsOrigin: string;
+  /** Extra routes, e.g. the test fault switch. */
+  readonly health: () => { status: string; [k: string]: unknown };
+  readonly crashHost?: (index: number) => boolean;
+}
+
+type Method = 'get' | 'post' | 'del';
+
+interface Call {
+  readonly x: HttpExchange;
+  readonly user: UserId;
+  body(): Promise<Record<string, unknown>>;
+}
+
+export const CORS_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
+export const CORS_HEADERS = 'Content-Type, Authorization, X-Requested-With';
+export const CORS_MAX_AGE_S = 600;
+
+export function registerHttpRoutes(app: TemplatedApp, d: HttpFrontDeps): void {
+  const cors: [string, string][] = [
+    ['access-control-allow-origin', d.corsOrigin],
+    ['access-control-allow-methods', CORS_METHODS],
+    ['access-control-allow-headers', CORS_HEADERS],
+    ['vary', 'Origin'],
+  ];
+
+  const paramCount = (pattern: string): number => pattern.split('/').filter((s) => s.startsWith(':')).length;
+
+  /** A route anyone may call (rate-limited by IP). */
+  function open(method: Method, pattern: string, handler: (x: HttpExchange) => Promise<[number, unknown]>): void {
+    app[method](pattern, (res, req) => {
+      const x = new HttpExchange(res, req, paramCount(pattern), cors, d.maxBodyBytes);
+      void (async () => {
+        d.ipLimiter.take(`ip:${x.ip}`, 'requests from this address');
+        const [status, body] = await handler(x);
+        x.json(status, body);
+      })().catch((e) => x.error(e));
+    });
+  }
+
+  /** A route that needs a Bearer token (rate-limited by IP, then by user). */
+  function authed(method: Method, pattern: string, handler: (c: Call) => Promise<[number, unknown]>): void {
+    open(method, pattern, async (x) => {
+      const user = await d.auth.authenticate(bearerToken(x.header('authorization')));
+      d.userLimiter.take(`user:${user}`, 'requests by this user');
+      return handler({ x, user, body: async () => asObject(await x.body()) });
+    });
+  }
+
+  app.options('/*', (res, req) => new HttpExchange(res, req, 0, [...cors, ['access-control-max-age', String(CORS_MAX_AGE_S)]]).empty(204));
+
+  open('get', '/healthz', async () => [200, d.health()]);
+
+  // auth
+  open('post', '/v1/auth/register', async (x) => [201, await d.auth.register(asObject(await x.body()))]);
+  open('post', '/v1/auth/login', async (x) => [200, await d.auth.login(asObject(await x.body()))]);
+  authed('get', '/v1/me', async (c) => [200, await d.auth.whoami(c.user)]);
+
+  // conversations and groups
+  authed('get', '/v1/conversations', async (c) => [200, { conversations: await d.messaging.conversations(c.user) }]);
+  authed('get', '/v1/conversations/:id', async (c) =>
+    [200, await d.messaging.conversation(c.user, conversationId(c.x.params[0], 'id'))]);
+  authed('get', '/v1/conversations/:id/messages', async (c) => {
+    const since = intText(c.x.query.get('since') ?? undefined, 'since', 0, Number.MAX_SAFE_INTEGER, 0);
+    const limit = intText(c.x.query.get('limit') ?? undefined, 'limit', 1, d.historyPageMax, d.historyPageMax);
+    return [200, await d.messaging.history(c.user, conversationId(c.x.params[0], 'id'), since, limit)];
+  });
+  authed('post', '/v1/conversations/:id/messages', async (c) =>
+    [201, await d.messaging.send(c.user, conversationId(c.x.params[0], 'id'), await c.body())]);
+  authed('post', '/v1/users/:id/messages', async (c) =>
+    [201, await d.messaging.sendDirect(c.user, userId(c.x.params[0], 'id'), await c.body())]);
+  authed('post', '/v1/groups', async (c) => [201, await d.messaging.createGroup(c.user, await c.body())]);
+  authed('post', '/v1/groups/:id/members', async (c) => {
+    const body = await c.body();
+    return [200, await d.messaging.addMember(c.user, conversationId(c.x.params[0], 'id'), userId(body.userId, 'userId'))];
+  });
+  authed('del', '/v1/groups/:id/members/:user', async (c) =>
+    [200, await d.messaging.removeMember(c.user, conversationId(c.x.params[0], 'id'), userId(c.x.params[1], 'user'))]);
+
+  if (d.crashHost) {
+    const crash = d.crashHost;
+    open('post', '/_test/crash-host/:index', async (x) => {
+      const index = intText(x.params[0], 'index', 0, 1024, 0);
+      if (!crash(index)) throw new InvalidArgumentError('no such actor host');
+      return [202, { crashing: index }];
+    });
+  }
+
+  open('get', '/*', async () => { throw new NotFoundError('no such route'); });
+  open('post', '/*', async () => { throw new NotFoundError('no such route'); });
+  open('del', '/*', async () => { throw new NotFoundError('no such route'); });
+}

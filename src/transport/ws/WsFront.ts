@@ -1,0 +1,206 @@
+// The WebSocket front on uWS: authenticate (Bearer header at upgrade, or an `auth` frame
+// first), then frames to send, sync and list; incoming messages pushed to every socket of
+// the user. A socket that stops reading is closed (4008), never buffered without bound.
+import { toPublicError, UnauthenticatedError } from '../../errors.ts';
+import { sessionActor, type UserId } from '../../ids.ts';
+import { log } from '../../log.ts';
+import type { AuthService } from '../../auth/AuthService.ts';
+import { bearerToken } from '../../auth/tokens.ts';
+import type { MessagingService } from '../../service/MessagingService.ts';
+import { conversationId, str, userId } from '../../service/validate.ts';
+import type { Bus } from '../bus/Bus.ts';
+import type { RateLimiter } from '../RateLimiter.ts';
+import { uWS, type TemplatedApp, type WebSocket } from '../http/uws.ts';
+import { CLOSE, errorFrame, parseFrame, refOf, replyFrame, type ClientFrame } from './frames.ts';
+
+export interface WsFrontDeps {
+  readonly auth: AuthService;
+  readonly messaging: MessagingService;
+  readonly bus: Bus;
+  readonly frameLimiter: RateLimiter;
+  readonly maxFrameBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly idleTimeoutS: number;
+  readonly authTimeoutMs: number;
+}
+
+interface Conn {
+  user: UserId | null;
+  closed: boolean;
+  readonly id: number;
+  authTimer: NodeJS.Timeout | null;
+}
+
+export const WS_PATH = '/v1/ws';
+
+export class WsFront {
+  readonly #d: WsFrontDeps;
+  readonly #sockets = new Map<UserId, Set<WebSocket<Conn>>>();
+  #nextId = 1;
+  /** Observed by metrics and tests. */
+  readonly stats = { opened: 0, closedForBackpressure: 0 };
+
+  constructor(app: TemplatedApp, d: WsFrontDeps) {
+    this.#d = d;
+    d.bus.onPush((user, frame) => this.#push(user, frame));
+    app.ws<Conn>(WS_PATH, {
+      maxPayloadLength: d.maxFrameBytes,
+      // Above our own limit, so uWS never drops silently before we close.
+      maxBackpressure: d.maxBufferedBytes * 2,
+      closeOnBackpressureLimit: 0,
+      idleTimeout: d.idleTimeoutS,
+      sendPingsAutomatically: true,
+      compression: uWS.DISABLED,
+      upgrade: (res, req, context) => {
+        const authorization = req.getHeader('authorization');
+        const key = req.getHeader('sec-websocket-key');
+        const protocol = req.getHeader('sec-websocket-protocol');
+        const extensions = req.getHeader('sec-websocket-extensions');
+        let aborted = false;
+        res.onAborted(() => { aborted = true; });
+        const upgrade = (user: UserId | null): void => {
+          if (aborted) return;
+          res.cork(() => res.upgrade<Conn>({ user, closed: false, id: this.#nextId++, authTimer: null },
+            key, protocol, extensions, context));
+        };
+        if (!authorization) return upgrade(null);
+        d.auth.authenticate(bearerToken(authorization)).then(upgrade, (e) => {
+          if (aborted) return;
+          const pub = toPublicError(e);
+          res.cork(() => res.writeStatus(`${pub.mapping.http} Unauthorized`).writeHeader('content-type', 'application/json')
+            .end(JSON.stringify({ error: { code: pub.kind, message: pub.message } })));
+        });
+      },
+      open: (ws) => {
+        this.stats.opened++;
+        const c = ws.getUserData();
+        if (c.user) return this.#authenticated(ws, c.user);
+        c.authTimer = setTimeout(() => {
+          if (!c.closed && !c.user) ws.end(CLOSE.AUTH_TIMEOUT, 'authenticate within the time allowed');
+        }, d.authTimeoutMs);
+      },
+      message: (ws, data, isBinary) => this.#onFrame(ws, data, isBinary),
+      close: (ws) => {
+        const c = ws.getUserData();
+        c.closed = true;
+        if (c.authTimer) clearTimeout(c.authTimer);
+        if (c.user) this.#forget(ws, c.user);
+      },
+    });
+  }
+
+  #authenticated(ws: WebSocket<Conn>, user: UserId): void {
+    const c = ws.getUserData();
+    c.user = user;
+    if (c.authTimer) clearTimeout(c.authTimer);
+    let set = this.#sockets.get(user);
+    if (!set) this.#sockets.set(user, (set = new Set()));
+    set.add(ws);
+    this.#announce(user, set.size);
+    this.#send(ws, JSON.stringify({ type: 'ready', userId: user }));
+  }
+
+  #forget(ws: WebSocket<Conn>, user: UserId): void {
+    const set = this.#sockets.get(user);
+    if (!set) return;
+    set.delete(ws);
+    if (set.size === 0) this.#sockets.delete(user);
+    this.#announce(user, set.size);
+  }
+
+  #announce(user: UserId, connections: number): void {
+    this.#d.bus.tell(sessionActor(user), { type: 'presence', front: this.#d.bus.frontId, connections });
+  }
+
+  /** After an actor host restarts its session actors know nothing: tell them again. */
+  reannounce(): void {
+    for (const [user, set] of this.#sockets) this.#announce(user, set.size);
+  }
+
+  get connectedUsers(): number {
+    return this.#sockets.size;
+  }
+
+  #push(user: UserId, frame: string): void {
+    const set = this.#sockets.get(user);
+    if (!set) return;
+    for (const ws of set) this.#send(ws, frame);
+  }
+
+  /** Sends unless the socket is gone; closes a socket whose unsent bytes pass the limit. */
+  #send(ws: WebSocket<Conn>, frame: string): void {
+    const c = ws.getUserData();
+    if (c.closed) return;
+    const status = ws.send(frame, false, false);
+    if (status === 2 || ws.getBufferedAmount() > this.#d.maxBufferedBytes) {
+      this.stats.closedForBackpressure++;
+      c.closed = true;
+      log.warn('ws: closing a socket that does not read', { conn: c.id, buffered: ws.getBufferedAmount() });
+      ws.end(CLOSE.BACKPRESSURE, 'too slow: reconnect and sync from history');
+    }
+  }
+
+  #onFrame(ws: WebSocket<Conn>, data: ArrayBuffer, isBinary: boolean): void {
+    const c = ws.getUserData();
+    let frame: ClientFrame;
+    try {
+      frame = parseFrame(data, isBinary);
+      this.#d.frameLimiter.take(c.user ? `user:${c.user}` : `conn:${c.id}`, 'frames');
+    } catch (e) {
+      const ref = refOf(data);
+      const pub = toPublicError(e);
+      return this.#send(ws, errorFrame(pub.mapping.ws, pub.message, ref));
+    }
+    this.#handle(ws, c, frame).then(
+      (reply) => { if (reply !== undefined) this.#send(ws, reply); },
+      (e) => {
+        const pub = toPublicError(e, { frame: frame.type });
+        this.#send(ws, errorFrame(pub.mapping.ws, pub.message, frame.ref));
+        if (frame.type === 'auth' && !c.user && !c.closed) {
+          c.closed = true;
+          ws.end(CLOSE.AUTH_FAILED, pub.message.slice(0, 100));
+        }
+      },
+    );
+  }
+
+  async #handle(ws: WebSocket<Conn>, c: Conn, f: ClientFrame): Promise<string | undefined> {
+    const { messaging } = this.#d;
+    if (f.type === 'auth') {
+      if (c.user) return replyFrame('ready', f.ref, { userId: c.user });
+      const user = await this.#d.auth.authenticate(str(f.fields, 'token', 1, 4096));
+      if (c.closed) return undefined;
+      this.#authenticated(ws, user);
+      return undefined;
+    }
+    if (f.type === 'ping') return replyFrame('pong', f.ref, {});
+    const user = c.user;
+    if (!user) throw new UnauthenticatedError('send an "auth" frame first');
+    switch (f.type) {
+      case 'send': {
+        const ack = f.fields.conversationId !== undefined
+          ? await messaging.send(user, conversationId(f.fields.conversationId, 'conversationId'), f.fields)
+          : await messaging.sendDirect(user, userId(f.fields.to, 'to'), f.fields);
+        return replyFrame('ack', f.ref, ack);
+      }
+      case 'sync': {
+        const conv = conversationId(f.fields.conversationId, 'conversationId');
+        const { sinceSeq, limit } = messaging.historyLimit(f.fields);
+        return replyFrame('history', f.ref, await messaging.history(user, conv, sinceSeq, limit));
+      }
+      case 'conversations':
+        return replyFrame('conversations', f.ref, { conversations: await messaging.conversations(user) });
+    }
+    return undefined;
+  }
+
+  /** Close every socket (shutdown): clients reconnect elsewhere or later. */
+  closeAll(): void {
+    for (const set of this.#sockets.values()) {
+      for (const ws of set) {
+        const c = ws.getUserData();
+        if (!c.closed) { c.closed = true; ws.end(CLOSE.GOING_AWAY, 'server shutting down'); }
+      }
+    }
+  }
+}
