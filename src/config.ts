@@ -19,6 +19,7 @@ export const DEFAULTS = {
   ACTOR_IDLE_MS: 5 * 60_000,
   ASK_TIMEOUT_MS: 10_000,
   HISTORY_PAGE_MAX: 500,
+  HISTORY_PAGE_MAX_BYTES: 256 * 1024,
   GROUP_MAX_MEMBERS: 1000,
   RATE_BURST: 200,
   RATE_PERIOD_MS: 5,
@@ -43,6 +44,7 @@ export interface Config {
   readonly actorIdleMs: number;
   readonly askTimeoutMs: number;
   readonly historyPageMax: number;
+  readonly historyPageMaxBytes: number;
   readonly groupMaxMembers: number;
   /** GCRA: how many requests may arrive at once, and one more every `ratePeriodMs`. */
   readonly rateBurst: number;
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
     actorIdleMs: int(env, 'ACTOR_IDLE_MS', DEFAULTS.ACTOR_IDLE_MS, 100),
     askTimeoutMs: int(env, 'ASK_TIMEOUT_MS', DEFAULTS.ASK_TIMEOUT_MS, 100),
     historyPageMax: int(env, 'HISTORY_PAGE_MAX', DEFAULTS.HISTORY_PAGE_MAX, 1),
+    historyPageMaxBytes: int(env, 'HISTORY_PAGE_MAX_BYTES', DEFAULTS.HISTORY_PAGE_MAX_BYTES, 1024),
     groupMaxMembers: int(env, 'GROUP_MAX_MEMBERS', DEFAULTS.GROUP_MAX_MEMBERS, 2),
     rateBurst: int(env, 'RATE_BURST', DEFAULTS.RATE_BURST, 1),
     ratePeriodMs: int(env, 'RATE_PERIOD_MS', DEFAULTS.RATE_PERIOD_MS, 0),

@@ -8,6 +8,8 @@ export type DeactivationReason = 'idle' | 'crash' | 'shutdown';
 
 export interface ActorSettings {
   readonly historyPageMax: number;
+  /** A history page stops before its bodies pass this many bytes (UTF-16 code units). */
+  readonly historyPageMaxBytes: number;
   readonly groupMaxMembers: number;
 }
 

@@ -142,6 +142,13 @@ export class ConversationActor implements Actor {
     const max = Math.min(limit, this.#ctx.settings.historyPageMax);
     // One extra row tells whether there is more without a count query.
     const rows = await this.#ctx.storage.history(this.#id, sinceSeq, max + 1);
-    return { conversationId: this.#id, messages: rows.slice(0, max), hasMore: rows.length > max };
+    // A page also stops at a byte budget (always at least one message), so it fits a socket's buffer.
+    let bytes = 0;
+    let n = 0;
+    while (n < Math.min(rows.length, max) && (n === 0 || bytes + rows[n]!.body.length <= this.#ctx.settings.historyPageMaxBytes)) {
+      bytes += rows[n]!.body.length;
+      n++;
+    }
+    return { conversationId: this.#id, messages: rows.slice(0, n), hasMore: rows.length > n };
   }
 }

@@ -107,7 +107,11 @@ export class Supervisor {
       hosts: this.#config.actorHosts,
       shards: this.#config.shards,
       idleMs: this.#config.actorIdleMs,
-      settings: { historyPageMax: this.#config.historyPageMax, groupMaxMembers: this.#config.groupMaxMembers },
+      settings: {
+        historyPageMax: this.#config.historyPageMax,
+        historyPageMaxBytes: this.#config.historyPageMaxBytes,
+        groupMaxMembers: this.#config.groupMaxMembers,
+      },
       bus: bus.port2,
       control: control.port2,
       storage,

@@ -32,6 +32,16 @@ interface Conn {
 }
 
 export const WS_PATH = '/v1/ws';
+/**
+ * uWS cuts a connection without a close frame when a frame passes its maxPayloadLength.
+ * We let frames up to this multiple of our limit through to close them with 1009 and a
+ * reason; only bigger ones are cut.
+ */
+export const HARD_FRAME_LIMIT_FACTOR = 4;
+/** uWS's send() result when it dropped the frame for backpressure. */
+const SEND_DROPPED = 2;
+/** uWS's own drop threshold, far enough above ours that it never drops first. */
+export const UWS_BACKPRESSURE_FACTOR = 8;
 
 export class WsFront {
   readonly #d: WsFrontDeps;
@@ -44,9 +54,8 @@ export class WsFront {
     this.#d = d;
     d.bus.onPush((user, frame) => this.#push(user, frame));
     app.ws<Conn>(WS_PATH, {
-      maxPayloadLength: d.maxFrameBytes,
-      // Above our own limit, so uWS never drops silently before we close.
-      maxBackpressure: d.maxBufferedBytes * 2,
+      maxPayloadLength: d.maxFrameBytes * HARD_FRAME_LIMIT_FACTOR,
+      maxBackpressure: d.maxBufferedBytes * UWS_BACKPRESSURE_FACTOR,
       closeOnBackpressureLimit: 0,
       idleTimeout: d.idleTimeoutS,
       sendPingsAutomatically: true,
@@ -127,12 +136,15 @@ export class WsFront {
     for (const ws of set) this.#send(ws, frame);
   }
 
-  /** Sends unless the socket is gone; closes a socket whose unsent bytes pass the limit. */
+  /**
+   * Sends unless the socket is gone. A socket that still holds more than the limit of
+   * unsent bytes when the next frame comes is not reading: it is closed, not buffered for.
+   */
   #send(ws: WebSocket<Conn>, frame: string): void {
     const c = ws.getUserData();
     if (c.closed) return;
-    const status = ws.send(frame, false, false);
-    if (status === 2 || ws.getBufferedAmount() > this.#d.maxBufferedBytes) {
+    const dropped = ws.getBufferedAmount() > this.#d.maxBufferedBytes || ws.send(frame, false, false) === SEND_DROPPED;
+    if (dropped) {
       this.stats.closedForBackpressure++;
       c.closed = true;
       log.warn('ws: closing a socket that does not read', { conn: c.id, buffered: ws.getBufferedAmount() });
@@ -142,6 +154,12 @@ export class WsFront {
 
   #onFrame(ws: WebSocket<Conn>, data: ArrayBuffer, isBinary: boolean): void {
     const c = ws.getUserData();
+    if (c.closed) return;
+    if (data.byteLength > this.#d.maxFrameBytes) {
+      c.closed = true;
+      ws.end(CLOSE.FRAME_TOO_LARGE, `frame larger than ${this.#d.maxFrameBytes} bytes`);
+      return;
+    }
     let frame: ClientFrame;
     try {
       frame = parseFrame(data, isBinary);

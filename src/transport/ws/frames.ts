@@ -21,6 +21,7 @@ export const CLOSE = {
   AUTH_TIMEOUT: 4001,
   AUTH_FAILED: 4003,
   GOING_AWAY: 1001,
+  FRAME_TOO_LARGE: 1009,
 } as const;
 
 /** Parses one text frame; throws InvalidArgumentError with what is wrong. */
