@@ -2,7 +2,11 @@
 // of sends in flight for a fixed time. Measured against Switchboard (embedded defaults:
 // every ack is on disk) and, in the same run, against a hand-rolled in-memory `ws` relay.
 //
-//   npm run bench:dm -- [--clients 200] [--window 8] [--seconds 10] [--body 100]
+//   npm run bench:dm -- [--clients 200] [--window 8] [--seconds 10] [--body 100] [--cluster]
+//
+// --cluster adds a third target: two Switchboard nodes on RabbitMQ + MongoDB (AMQP_URL,
+// MONGO_URL, defaults on 127.0.0.1; start them with scripts/services/*.sh), clients split
+// between the nodes so half the messages cross from one node to the other.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +21,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     body: { type: 'string', default: '100' },
     only: { type: 'string', default: '' },
+    cluster: { type: 'boolean', default: false },
   },
 });
 const CLIENTS = Number(values.clients);
@@ -25,7 +30,7 @@ const SECONDS = Number(values.seconds);
 const BODY = 'x'.repeat(Number(values.body));
 const ROOT = new URL('..', import.meta.url).pathname;
 
-interface Target { name: string; port: number; child: ChildProcess; tokens: { userId: string; token: string }[]; cleanup(): void }
+interface Target { name: string; ports: number[]; children: ChildProcess[]; tokens: { userId: string; token: string }[]; cleanup(): void }
 
 function spawnAndWait(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -44,28 +49,51 @@ function spawnAndWait(args: string[], env: Record<string, string>): Promise<{ ch
   });
 }
 
-async function switchboard(): Promise<Target> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
-  const { child, port } = await spawnAndWait(['src/main.ts', 'serve'], {
-    PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, RATE_PERIOD_MS: '0', LOG_LEVEL: 'info',
-  });
+async function registerAll(port: number): Promise<{ userId: string; token: string }[]> {
   const tokens = [];
   for (let i = 0; i < CLIENTS; i += 20) {
     tokens.push(...await Promise.all(Array.from({ length: Math.min(20, CLIENTS - i) }, async (_, k) => {
       const res = await fetch(`http://127.0.0.1:${port}/v1/auth/register`, {
-        method: 'POST', body: JSON.stringify({ username: `bench${i + k}`, password: 'bench-password' }),
+        method: 'POST', body: JSON.stringify({ username: `bench${i + k}_${process.pid}`, password: 'bench-password' }),
       });
       const b = await res.json() as { userId: string; token: string };
       return { userId: b.userId, token: b.token };
     })));
   }
-  return { name: 'switchboard', port, child, tokens, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+  return tokens;
+}
+
+async function switchboard(): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const { child, port } = await spawnAndWait(['src/main.ts', 'serve'], {
+    PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, RATE_PERIOD_MS: '0', LOG_LEVEL: 'info',
+  });
+  const tokens = await registerAll(port);
+  return { name: 'switchboard (embedded)', ports: [port], children: [child], tokens, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+async function switchboardCluster(): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+  const env = {
+    PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, RATE_PERIOD_MS: '0', LOG_LEVEL: 'info',
+    AMQP_URL: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
+    MONGO_URL: process.env.MONGO_URL ?? `mongodb://127.0.0.1:27017/bench_${process.pid}`,
+    ACTOR_HOSTS: '1',
+  };
+  const a = await spawnAndWait(['src/main.ts', 'serve'], { ...env, NODE_ID: `bench-a-${process.pid}` });
+  const b = await spawnAndWait(['src/main.ts', 'serve'], { ...env, NODE_ID: `bench-b-${process.pid}` });
+  await new Promise((r) => setTimeout(r, 3000)); // shards settle between the nodes
+  const tokens = await registerAll(a.port);
+  return {
+    name: 'switchboard (2 nodes, RabbitMQ)', ports: [a.port, b.port], children: [a.child, b.child], tokens,
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
 }
 
 async function relay(): Promise<Target> {
   const { child, port } = await spawnAndWait(['bench/peers/ws-relay.ts'], { PORT: '0' });
   const tokens = Array.from({ length: CLIENTS }, (_, i) => ({ userId: `user${i}`, token: `user${i}` }));
-  return { name: 'ws-relay (in-memory, no fsync)', port, child, tokens, cleanup: () => {} };
+  return { name: 'ws-relay (in-memory, no fsync)', ports: [port], children: [child], tokens, cleanup: () => {} };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -73,8 +101,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function run(t: Target): Promise<{ acksPerS: number; ack: number[]; delivery: number[] }> {
-  const sockets = await Promise.all(t.tokens.map((u) => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${t.port}/v1/ws`);
+  const sockets = await Promise.all(t.tokens.map((u, i) => new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${t.ports[i % t.ports.length]}/v1/ws`);
     ws.on('open', () => ws.send(JSON.stringify({ type: 'auth', token: u.token })));
     ws.on('message', function ready(d) {
       if (JSON.parse(d.toString()).type === 'ready') { ws.off('message', ready); resolve(ws); }
@@ -125,14 +153,16 @@ async function run(t: Target): Promise<{ acksPerS: number; ack: number[]; delive
 }
 
 const results: [string, Awaited<ReturnType<typeof run>>][] = [];
-for (const make of [switchboard, relay]) {
+for (const make of values.cluster ? [switchboard, switchboardCluster, relay] : [switchboard, relay]) {
   if (values.only && !make.name.startsWith(values.only)) continue;
   const t = await make();
   try {
     results.push([t.name, await run(t)]);
   } finally {
-    t.child.kill('SIGTERM');
-    await new Promise((r) => t.child.once('exit', r));
+    for (const child of t.children) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
     t.cleanup();
   }
 }
@@ -144,6 +174,7 @@ for (const [name, r] of results) {
   console.log(name.padEnd(34) + r.acksPerS.toFixed(0).padStart(10) + ms(percentile(r.ack, 0.5)) + ms(percentile(r.ack, 0.99))
     + ms(percentile(r.delivery, 0.5)) + ms(percentile(r.delivery, 0.99)));
 }
-if (results.length === 2) {
-  console.log(`\nswitchboard / relay throughput ratio: ${(results[0]![1].acksPerS / results[1]![1].acksPerS).toFixed(2)}`);
+const peer = results.at(-1)!;
+for (const [name, r] of results.slice(0, -1)) {
+  console.log(`${name} / ${peer[0]} throughput ratio: ${(r.acksPerS / peer[1].acksPerS).toFixed(2)}`);
 }

@@ -4,8 +4,16 @@ import { AuthService } from './auth/AuthService.ts';
 import { TokenIssuer } from './auth/tokens.ts';
 import { log } from './log.ts';
 import { MessagingService } from './service/MessagingService.ts';
+import { RoomKeys } from './auth/roomKeys.ts';
+import { MediaService } from './rooms/MediaService.ts';
+import { RoomDirectory } from './rooms/RoomDirectory.ts';
+import { RoomService } from './service/RoomService.ts';
+import { shardOf } from './ids.ts';
 import { Supervisor } from './supervisor/Supervisor.ts';
+import { Connections } from './transport/Connections.ts';
+import { GrpcFront } from './transport/grpc/GrpcFront.ts';
 import { registerHttpRoutes } from './transport/http/HttpFront.ts';
+import { roomRoutes } from './transport/http/roomRoutes.ts';
 import { uWS, type us_listen_socket } from './transport/http/uws.ts';
 import { RateLimiter } from './transport/RateLimiter.ts';
 import { WsFront } from './transport/ws/WsFront.ts';
@@ -15,6 +23,11 @@ export class Server {
   readonly #supervisor: Supervisor;
   readonly #limiters: RateLimiter[];
   readonly #ws: WsFront;
+  /** Every socket and event stream that takes pushes, whatever its front. */
+  readonly #connections: Connections;
+  readonly #grpc: GrpcFront;
+  /** mediasoup workers for SFU rooms (or none: rooms run p2p). */
+  readonly #media: MediaService;
   readonly #app = uWS.App();
   #listen: us_listen_socket | null = null;
   readonly startedAt = Date.now();
@@ -28,46 +41,77 @@ export class Server {
     const limiter = (): RateLimiter => new RateLimiter(config.rateBurst, config.ratePeriodMs);
     const [ipLimiter, userLimiter, frameLimiter] = [limiter(), limiter(), limiter()];
     this.#limiters = [ipLimiter, userLimiter, frameLimiter];
+    this.#connections = new Connections(sup.bus);
+    const directory = new RoomDirectory(sup.bus, {
+      hostOf: (id) => sup.bus.hostOf(id),
+      isHere: (id) => !sup.cluster || sup.cluster.ownedShards.includes(shardOf(id, config.shards)),
+    });
+    this.#media = new MediaService({
+      workers: config.mediaWorkers, listenIp: config.mediaListenIp, announcedAddress: config.mediaAnnouncedAddress,
+    }, directory);
+    directory.attachMedia(this.#media);
+    const rooms = new RoomService(sup.bus, new RoomKeys(config.jwtSecret), this.#media, config);
     registerHttpRoutes(this.#app, {
       auth, messaging, ipLimiter, userLimiter,
       maxBodyBytes: config.maxHttpBodyBytes,
       historyPageMax: config.historyPageMax,
       corsOrigin: config.corsOrigin,
       health: () => ({
-        status: 'ok', uptimeS: Math.round((Date.now() - this.startedAt) / 1000), connectedUsers: this.#ws.connectedUsers,
+        status: 'ok', uptimeS: Math.round((Date.now() - this.startedAt) / 1000), connectedUsers: this.#connections.connectedUsers,
+        connections: this.#connections.size,
+        rooms: { mode: rooms.mode, mediaUnavailable: this.#media.unavailableReason },
       }),
       crashHost: config.testFaults ? (i) => sup.crashHost(i) : undefined,
+      routes: [roomRoutes({ rooms, killMediaWorker: config.testFaults ? () => this.#media.killWorker() : undefined })],
     });
     this.#ws = new WsFront(this.#app, {
-      auth, messaging, bus: sup.bus, frameLimiter,
+      auth, messaging, rooms, connections: this.#connections, frameLimiter,
       maxFrameBytes: config.maxFrameBytes,
       maxBufferedBytes: config.wsMaxBufferedBytes,
       idleTimeoutS: config.wsIdleTimeoutS,
       authTimeoutMs: config.wsAuthTimeoutMs,
     });
-    sup.observer.on('hostRestarted', () => this.#ws.reannounce());
+    this.#grpc = new GrpcFront({
+      auth, messaging, connections: this.#connections, ipLimiter, userLimiter,
+      maxMessageBytes: config.grpcMaxMessageBytes,
+      maxPendingEvents: config.grpcMaxPendingEvents,
+    });
+    sup.observer.on('hostRestarted', () => this.#connections.reannounce());
+    // Cluster: after a broker outage session actors may have moved or restarted: tell them again.
+    sup.cluster?.observer.on('connected', () => this.#connections.reannounce());
+    // After presence is told again (the listener above runs first), the rooms re-register.
+    sup.observer.on('hostRestarted', (index: number) => directory.hostRestarted(index));
   }
 
-  /** Starts the threads, then listens. Resolves with the port (useful with PORT=0). */
-  start(): Promise<number> {
+  /** Starts the threads, then listens (gRPC, then HTTP). Resolves with the HTTP port (useful with PORT=0). */
+  async start(): Promise<number> {
     this.#supervisor.start();
+    await this.#media.start();
+    const grpcPort = await this.#grpc.start(this.#config.host, this.#config.grpcPort);
     return new Promise((resolve, reject) => {
       this.#app.listen(this.#config.host, this.#config.port, (socket) => {
         if (!socket) return reject(new Error(`cannot listen on ${this.#config.host}:${this.#config.port}`));
         this.#listen = socket;
         const port = uWS.us_socket_local_port(socket as never);
-        log.info('listening', { host: this.#config.host, port, actorHosts: this.#config.actorHosts, dataDir: this.#config.dataDir });
+        log.info('listening', {
+          host: this.#config.host, port, grpcPort, actorHosts: this.#config.actorHosts, node: this.#config.nodeId,
+          storage: this.#config.mongoUrl ? 'mongodb' : `embedded:${this.#config.dataDir}`,
+          bus: this.#config.amqpUrl ? 'rabbitmq' : 'in-process',
+        });
         resolve(port);
       });
     });
   }
 
-  /** Drains: stop accepting, close sockets, stop the actor hosts, commit, stop storage. */
+  /** Drains: stop accepting, close sockets and streams, finish gRPC calls, stop the actor hosts, commit, stop storage. */
   async stop(): Promise<void> {
     if (this.#listen) uWS.us_listen_socket_close(this.#listen);
     this.#listen = null;
-    this.#ws.closeAll();
+    this.#connections.closeAll();
+    await this.#grpc.stop();
     for (const l of this.#limiters) l.close();
     await this.#supervisor.stop();
+    this.#media.close();
   }
+
 }

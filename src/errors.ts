@@ -10,6 +10,8 @@ export type ErrorKind =
   | 'not_found'
   | 'already_exists'
   | 'payload_too_large'
+  | 'quota_exceeded'
+  | 'range_not_satisfiable'
   | 'rate_limited'
   | 'unavailable'
   | 'internal';
@@ -21,6 +23,7 @@ const GRPC = {
   ALREADY_EXISTS: 6,
   PERMISSION_DENIED: 7,
   RESOURCE_EXHAUSTED: 8,
+  OUT_OF_RANGE: 11,
   INTERNAL: 13,
   UNAVAILABLE: 14,
   UNAUTHENTICATED: 16,
@@ -40,6 +43,10 @@ export const ERROR_TABLE: Readonly<Record<ErrorKind, WireMapping>> = {
   not_found: { http: 404, grpc: GRPC.NOT_FOUND, ws: 'not_found' },
   already_exists: { http: 409, grpc: GRPC.ALREADY_EXISTS, ws: 'already_exists' },
   payload_too_large: { http: 413, grpc: GRPC.RESOURCE_EXHAUSTED, ws: 'payload_too_large' },
+  // 413, not 507: the refusal is about this user's request (their quota is full), not the
+  // server's disk; a 5xx would invite blind retries. The code tells it from the file limit.
+  quota_exceeded: { http: 413, grpc: GRPC.RESOURCE_EXHAUSTED, ws: 'quota_exceeded' },
+  range_not_satisfiable: { http: 416, grpc: GRPC.OUT_OF_RANGE, ws: 'range_not_satisfiable' },
   rate_limited: { http: 429, grpc: GRPC.RESOURCE_EXHAUSTED, ws: 'rate_limited' },
   unavailable: { http: 503, grpc: GRPC.UNAVAILABLE, ws: 'unavailable' },
   internal: { http: 500, grpc: GRPC.INTERNAL, ws: 'internal' },
@@ -73,6 +80,17 @@ export class AlreadyExistsError extends AppError {
 }
 export class PayloadTooLargeError extends AppError {
   constructor(message: string) { super('payload_too_large', message); }
+}
+export class QuotaExceededError extends AppError {
+  constructor(message: string) { super('quota_exceeded', message); }
+}
+export class RangeNotSatisfiableError extends AppError {
+  /** The file's size, for `Content-Range: bytes *\/size`. */
+  readonly size: number;
+  constructor(message: string, size: number) {
+    super('range_not_satisfiable', message);
+    this.size = size;
+  }
 }
 export class RateLimitedError extends AppError {
   readonly retryAfterMs: number;

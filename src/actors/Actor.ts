@@ -2,15 +2,20 @@
 // by id, activated on its first message and passivated when idle (a virtual actor).
 import type { ActorId, UserId } from '../ids.ts';
 import type { Storage } from '../storage/Storage.ts';
-import type { ActorMessage } from './messages.ts';
+import type { ActorMessage, FrontEvent } from './messages.ts';
 
-export type DeactivationReason = 'idle' | 'crash' | 'shutdown';
+/** Why an actor is let go; `moved`: its shard went to another node. */
+export type DeactivationReason = 'idle' | 'crash' | 'shutdown' | 'moved';
 
 export interface ActorSettings {
   readonly historyPageMax: number;
   /** A history page stops before its bodies pass this many bytes (UTF-16 code units). */
   readonly historyPageMaxBytes: number;
   readonly groupMaxMembers: number;
+  readonly roomGraceMs: number;
+  readonly roomEmptyCloseMs: number;
+  readonly roomMaxLifetimeMs: number;
+  readonly roomMaxMembers: number;
 }
 
 export interface ActorContext {
@@ -21,6 +26,13 @@ export interface ActorContext {
   tell(to: ActorId, msg: ActorMessage): void;
   /** Hand a frame to a front for every socket of `user` it holds. */
   push(front: string, user: UserId, frame: string): void;
+  /** Hand an event to a front's own services (room directory, media) on its node. */
+  notify(front: string, event: FrontEvent): void;
+  /**
+   * Deliver `msg` to this actor's own mailbox after `ms`, so timers touch state one message
+   * at a time like everything else. Returns a cancel; deactivation cancels what is left.
+   */
+  schedule(ms: number, msg: ActorMessage): () => void;
 }
 
 export interface Actor {

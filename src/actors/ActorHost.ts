@@ -2,13 +2,14 @@
 // runs each mailbox one message at a time, yields after a batch so a busy actor cannot
 // starve its neighbours, and passivates the idle.
 import { AppError, serializeError, type SerializedError } from '../errors.ts';
-import { actorKind, type ActorId, type UserId } from '../ids.ts';
+import { actorKind, shardOf, type ActorId, type UserId } from '../ids.ts';
 import { log } from '../log.ts';
 import type { Storage } from '../storage/Storage.ts';
 import { DeferredReply, type Actor, type ActorContext, type ActorSettings, type DeactivationReason } from './Actor.ts';
 import { ConversationActor } from './ConversationActor.ts';
 import { Mailbox } from './Mailbox.ts';
-import type { ActorMessage } from './messages.ts';
+import type { ActorMessage, FrontEvent } from './messages.ts';
+import { RoomActor } from './RoomActor.ts';
 import { SessionActor } from './SessionActor.ts';
 
 /** Messages one actor handles before it lets the others run. */
@@ -27,6 +28,7 @@ export interface HostLinks {
   /** Route a tell to another host. */
   forward(to: ActorId, msg: ActorMessage): void;
   push(front: string, user: UserId, frame: string): void;
+  notify(front: string, event: FrontEvent): void;
 }
 
 class ActorCell {
@@ -44,6 +46,8 @@ export class ActorHost {
   readonly #links: HostLinks;
   readonly #idleMs: number;
   readonly #sweep: NodeJS.Timeout;
+  /** Timers actors scheduled for themselves, cleared when the actor deactivates. */
+  readonly #timers = new Map<ActorId, Set<NodeJS.Timeout>>();
   /** Observed by metrics and tests; never steers. */
   readonly stats = { activations: 0, passivations: 0, crashes: 0 };
 
@@ -82,6 +86,21 @@ export class ActorHost {
       settings: this.#settings,
       tell: (to, msg) => (this.#links.isLocal(to) ? this.deliver(to, msg) : this.#links.forward(to, msg)),
       push: (front, user, frame) => this.#links.push(front, user, frame),
+      notify: (front, event) => this.#links.notify(front, event),
+      schedule: (ms, msg) => {
+        let set = this.#timers.get(id);
+        if (!set) this.#timers.set(id, (set = new Set()));
+        const timers = set;
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          this.deliver(id, msg);
+        }, ms);
+        timers.add(timer);
+        return () => {
+          clearTimeout(timer);
+          timers.delete(timer);
+        };
+      },
     };
   }
 
@@ -89,6 +108,7 @@ export class ActorHost {
     switch (actorKind(id)) {
       case 'session': return new SessionActor(this.#context(id));
       case 'conv': return new ConversationActor(this.#context(id));
+      case 'room': return new RoomActor(this.#context(id));
       default: return null;
     }
   }
@@ -152,6 +172,8 @@ export class ActorHost {
 
   #deactivate(cell: ActorCell, reason: DeactivationReason): void {
     if (this.#cells.get(cell.id) !== cell) return;
+    for (const timer of this.#timers.get(cell.id) ?? []) clearTimeout(timer);
+    this.#timers.delete(cell.id);
     try {
       cell.actor.deactivate?.(reason);
     } catch (e) {
@@ -178,6 +200,13 @@ export class ActorHost {
       if (cell.running || cell.mailbox.size > 0 || cell.lastActive > cutoff) continue;
       if (cell.actor.canPassivate?.() === false) continue;
       this.#deactivate(cell, 'idle');
+    }
+  }
+
+  /** Cluster mode: these shards now live on another node; drop their actors' state here. */
+  passivateShards(shards: ReadonlySet<number>, shardCount: number): void {
+    for (const cell of [...this.#cells.values()]) {
+      if (shards.has(shardOf(cell.id, shardCount))) this.#deactivate(cell, 'moved');
     }
   }
 

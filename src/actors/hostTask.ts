@@ -4,6 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { shardOf, type ActorId } from '../ids.ts';
 import { log } from '../log.ts';
 import { StorageClient } from '../storage/StorageClient.ts';
+import { MongoStorage } from '../storage/MongoStorage.ts';
 import { BatchedPort } from '../supervisor/BatchedPort.ts';
 import type { FromHost, ToHost } from '../transport/bus/HostProtocol.ts';
 import type { ActorSettings } from './Actor.ts';
@@ -17,17 +18,23 @@ export interface HostTaskInput {
   readonly settings: ActorSettings;
   readonly bus: MessagePort;
   readonly control: MessagePort;
-  readonly storage: MessagePort;
+  /** The embedded storage thread's port; absent with MongoDB. */
+  readonly storage: MessagePort | undefined;
+  readonly mongoUrl: string | undefined;
+  /** A node of a cluster: shards are placed across nodes, not only across hosts. */
+  readonly cluster: boolean;
   readonly testFaults: boolean;
 }
 
 export type HostControl =
   | { readonly type: 'stop' }
   | { readonly type: 'storage'; readonly port: MessagePort }
+  /** Cluster mode: these shards moved to another node; passivate their actors. */
+  | { readonly type: 'release'; readonly shards: readonly number[] }
   | { readonly type: 'crash' };
 
 export default function runHost(input: HostTaskInput): Promise<{ stopped: true }> {
-  const storage = new StorageClient(input.storage);
+  const storage = input.mongoUrl ? MongoStorage.open(input.mongoUrl) : new StorageClient(input.storage);
   const owner = (id: ActorId): number => shardOf(id, input.shards) % input.hosts;
   const bus: BatchedPort<FromHost, ToHost> = new BatchedPort(input.bus, (env) => {
     if (env.t === 'ask') {
@@ -39,9 +46,11 @@ export default function runHost(input: HostTaskInput): Promise<{ stopped: true }
     }
   });
   const host = new ActorHost(storage, input.settings, {
-    isLocal: (id) => owner(id) === input.index,
+    // In a cluster another node may own the shard: every tell goes through the bus.
+    isLocal: (id) => !input.cluster && owner(id) === input.index,
     forward: (to, msg) => bus.send({ t: 'tell', to, msg }),
     push: (front, user, frame) => bus.send({ t: 'push', front, user, frame }),
+    notify: (front, event) => bus.send({ t: 'event', front, event }),
   }, input.idleMs);
   log.debug('actor host up', { host: input.index });
 
@@ -49,7 +58,11 @@ export default function runHost(input: HostTaskInput): Promise<{ stopped: true }
     input.control.on('message', (msg: HostControl) => {
       switch (msg.type) {
         case 'storage':
-          storage.attach(msg.port);
+          if (storage instanceof StorageClient) storage.attach(msg.port);
+          break;
+        case 'release':
+          host.passivateShards(new Set(msg.shards), input.shards);
+          if (storage instanceof MongoStorage) storage.forget();
           break;
         case 'crash':
           if (!input.testFaults) return;

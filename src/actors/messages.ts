@@ -1,5 +1,5 @@
 // The messages actors understand, and what they answer. Plain data: they cross threads.
-import type { ConversationId, MessageId, UserId } from '../ids.ts';
+import type { ConversationId, MessageId, RoomId, UserId } from '../ids.ts';
 import type { ConversationRecord, ConversationSummary, StoredMessage } from '../storage/Storage.ts';
 
 export type ConversationMessage =
@@ -15,9 +15,63 @@ export type SessionMessage =
   | { readonly type: 'presence'; readonly front: string; readonly connections: number }
   /** A ready-to-send frame for every device of this user. */
   | { readonly type: 'deliver'; readonly frame: string }
-  | { readonly type: 'conversations' };
+  | { readonly type: 'conversations' }
+  /** A room this user is a member of: tell it now and at every change whether the user is online. */
+  | { readonly type: 'watchRoom'; readonly room: RoomId }
+  | { readonly type: 'unwatchRoom'; readonly room: RoomId };
 
-export type ActorMessage = ConversationMessage | SessionMessage;
+/** How a room carries media: through a mediasoup router, or peer to peer with our signaling. */
+export type RoomMode = 'sfu' | 'p2p';
+export type RoomCloseReason = 'closed_by_owner' | 'empty' | 'lifetime' | 'media_failed' | 'host_failed';
+export type RoomLeaveReason = 'left' | 'disconnected';
+export type RoomTimer = 'grace' | 'empty' | 'lifetime';
+
+export type RoomMessage =
+  | { readonly type: 'create'; readonly owner: UserId; readonly mode: RoomMode; readonly home: string }
+  /** May `by` issue a room key? (Only the owner of an open room.) */
+  | { readonly type: 'issueKey'; readonly by: UserId }
+  /** The front has verified the user's room key. */
+  | { readonly type: 'join'; readonly user: UserId }
+  | { readonly type: 'leave'; readonly user: UserId }
+  | { readonly type: 'members'; readonly user: UserId }
+  | { readonly type: 'close'; readonly by: UserId }
+  | { readonly type: 'signal'; readonly from: UserId; readonly to: UserId; readonly data: unknown }
+  /** May `user` use the room's media? Answers the room's mode. */
+  | { readonly type: 'media'; readonly user: UserId }
+  /** A media event for every other member. */
+  | { readonly type: 'relay'; readonly from: UserId; readonly frame: string }
+  /** From the member's session actor. */
+  | { readonly type: 'memberPresence'; readonly user: UserId; readonly online: boolean }
+  /** Register with the members' session actors again (theirs may have been restarted). */
+  | { readonly type: 'rewatch' }
+  | { readonly type: 'mediaFailed' }
+  /** Scheduled by the room to itself; `gen` tells a stale one from the current one. */
+  | { readonly type: 'timer'; readonly timer: RoomTimer; readonly gen: number; readonly user?: UserId };
+
+export type ActorMessage = ConversationMessage | SessionMessage | RoomMessage;
+
+/** Events an actor addresses to a front's own services (not to a user). */
+export type FrontEvent =
+  /** A room homed on that front: who is in it now, or that it closed. */
+  | { readonly kind: 'room'; readonly room: RoomId; readonly members: readonly UserId[]; readonly closed: boolean };
+
+export interface RoomMember {
+  readonly userId: UserId;
+  readonly joinedAt: number;
+  /** False while the member has no connection left (in the grace period). */
+  readonly online: boolean;
+}
+
+export interface RoomView {
+  readonly id: RoomId;
+  readonly owner: UserId;
+  readonly mode: RoomMode;
+  readonly createdAt: number;
+  /** When the room reaches its maximum lifetime. */
+  readonly expiresAt: number;
+  readonly maxMembers: number;
+  readonly members: readonly RoomMember[];
+}
 
 export interface SendAck {
   readonly conversationId: ConversationId;

@@ -35,7 +35,7 @@ export class TokenIssuer {
       });
       sub = payload.sub;
     } catch (e) {
-      throw new UnauthenticatedError(reason(e));
+      throw new UnauthenticatedError(jwtFailure(e, 'token'));
     }
     const user = parseUserId(sub);
     if (!user) throw new UnauthenticatedError('token has no valid subject');
@@ -43,12 +43,13 @@ export class TokenIssuer {
   }
 }
 
-function reason(e: unknown): string {
-  if (e instanceof errors.JWTExpired) return 'token expired';
-  if (e instanceof errors.JWSSignatureVerificationFailed) return 'token signature is invalid';
-  if (e instanceof errors.JOSEAlgNotAllowed) return 'token algorithm is not allowed';
-  if (e instanceof errors.JWTClaimValidationFailed) return `token claim "${e.claim}" is invalid`;
-  return 'token is malformed';
+/** Why jose refused a JWT, in words a client may see (`what`: "token", "room key"). */
+export function jwtFailure(e: unknown, what: string): string {
+  if (e instanceof errors.JWTExpired) return `${what} expired`;
+  if (e instanceof errors.JWSSignatureVerificationFailed) return `${what} signature is invalid`;
+  if (e instanceof errors.JOSEAlgNotAllowed) return `${what} algorithm is not allowed`;
+  if (e instanceof errors.JWTClaimValidationFailed) return `${what} claim "${e.claim}" is invalid`;
+  return `${what} is malformed`;
 }
 
 /** The token of an `Authorization: Bearer <token>` header. */

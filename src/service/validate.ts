@@ -1,6 +1,6 @@
 // Field checks shared by every front: a bad field is an InvalidArgumentError naming it.
 import { InvalidArgumentError } from '../errors.ts';
-import { parseConversationId, parseUserId, type ConversationId, type UserId } from '../ids.ts';
+import { parseConversationId, parseRoomId, parseUserId, type ConversationId, type RoomId, type UserId } from '../ids.ts';
 
 export type Fields = Record<string, unknown>;
 
@@ -45,6 +45,12 @@ export function userId(v: unknown, field: string): UserId {
 export function conversationId(v: unknown, field: string): ConversationId {
   const id = parseConversationId(v);
   if (!id) throw new InvalidArgumentError(`"${field}" is not a conversation id`);
+  return id;
+}
+
+export function roomId(v: unknown, field: string): RoomId {
+  const id = parseRoomId(v);
+  if (!id) throw new InvalidArgumentError(`"${field}" is not a room id`);
   return id;
 }
 

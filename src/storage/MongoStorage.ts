@@ -4,9 +4,9 @@
 // no counter document, so a crash between two writes can never leave a gap.
 import { MongoClient, MongoError, MongoServerError, type Collection, type Db } from 'mongodb';
 import { AlreadyExistsError, NotFoundError, UnavailableError } from '../errors.ts';
-import type { ConversationId, MessageId, UserId } from '../ids.ts';
+import type { ConversationId, FileId, MessageId, UserId } from '../ids.ts';
 import type {
-  AppendResult, ConversationRecord, ConversationSummary, NewMessage, Storage, StoredMessage, UserRecord,
+  AppendResult, Attachment, ConversationRecord, ConversationSummary, NewMessage, Storage, StoredMessage, UserRecord,
 } from './Storage.ts';
 
 export const MONGO_TIMEOUTS = { serverSelectionMs: 2_000, connectMs: 2_000, socketMs: 10_000 } as const;
@@ -16,11 +16,13 @@ const DUPLICATE_KEY = 11000;
 
 interface UserDoc { _id: string; username: string; usernameLower: string; passwordHash: string; createdAt: number }
 interface ConvDoc { _id: string; kind: ConversationRecord['kind']; name: string; owner: string | null; createdAt: number; lastSeq: number; members: string[] }
-interface MessageDoc { _id: string; conversationId: string; seq: number; sender: string; clientMsgId: string; body: string; sentAt: number }
+interface MessageDoc { _id: string; conversationId: string; seq: number; sender: string; clientMsgId: string; body: string; sentAt: number; attachment?: Attachment }
+/** `_id`: file and conversation, so a share is recorded once. */
+interface FileShareDoc { _id: string; fileId: string; conversationId: string }
 
 const toMessage = (d: MessageDoc): StoredMessage => ({
   id: d._id as MessageId, conversationId: d.conversationId as ConversationId, seq: d.seq, sender: d.sender as UserId,
-  clientMsgId: d.clientMsgId, body: d.body, sentAt: d.sentAt,
+  clientMsgId: d.clientMsgId, body: d.body, sentAt: d.sentAt, ...(d.attachment ? { attachment: d.attachment } : {}),
 });
 
 function isDuplicateKey(e: unknown, index?: string): boolean {
@@ -28,10 +30,21 @@ function isDuplicateKey(e: unknown, index?: string): boolean {
 }
 
 /** Driver errors that mean "the database is away", as opposed to a bad request. */
-function unavailable(e: unknown): unknown {
+export function unavailable(e: unknown): unknown {
   if (e instanceof MongoServerError) return e;
   if (e instanceof MongoError) return new UnavailableError('database unavailable; retry');
   return e;
+}
+
+/** A client with our timeouts and durable writes; it connects on its first operation (and reconnects by itself). */
+export function newMongoClient(url: string): MongoClient {
+  return new MongoClient(url, {
+    serverSelectionTimeoutMS: MONGO_TIMEOUTS.serverSelectionMs,
+    connectTimeoutMS: MONGO_TIMEOUTS.connectMs,
+    socketTimeoutMS: MONGO_TIMEOUTS.socketMs,
+    writeConcern: { w: 'majority', journal: true },
+    retryWrites: false,
+  });
 }
 
 export class MongoStorage implements Storage {
@@ -40,6 +53,7 @@ export class MongoStorage implements Storage {
   readonly #users: Collection<UserDoc>;
   readonly #convs: Collection<ConvDoc>;
   readonly #messages: Collection<MessageDoc>;
+  readonly #fileShares: Collection<FileShareDoc>;
   /** conversation -> last seq this thread knows (it owns the conversation) */
   readonly #lastSeq = new Map<string, number>();
   /** conversation -> tail of its append chain: appends of one conversation run one by one */
@@ -51,19 +65,22 @@ export class MongoStorage implements Storage {
     this.#users = this.#db.collection('users');
     this.#convs = this.#db.collection('conversations');
     this.#messages = this.#db.collection('messages');
+    this.#fileShares = this.#db.collection('file_shares');
   }
 
   static async connect(url: string, { createIndexes = false } = {}): Promise<MongoStorage> {
-    const client = new MongoClient(url, {
-      serverSelectionTimeoutMS: MONGO_TIMEOUTS.serverSelectionMs,
-      connectTimeoutMS: MONGO_TIMEOUTS.connectMs,
-      socketTimeoutMS: MONGO_TIMEOUTS.socketMs,
-      writeConcern: { w: 'majority', journal: true },
-      retryWrites: false,
-    });
-    const s = new MongoStorage(client);
-    if (createIndexes) await s.#guard(() => s.#createIndexes());
+    const s = MongoStorage.open(url);
+    if (createIndexes) await s.ensureIndexes();
     return s;
+  }
+
+  /** A client that connects on its first operation (and reconnects by itself). */
+  static open(url: string): MongoStorage {
+    return new MongoStorage(newMongoClient(url));
+  }
+
+  ensureIndexes(): Promise<void> {
+    return this.#guard(() => this.#createIndexes());
   }
 
   async #createIndexes(): Promise<void> {
@@ -71,6 +88,7 @@ export class MongoStorage implements Storage {
     await this.#convs.createIndex({ members: 1 }, { name: 'conversations_members' });
     await this.#messages.createIndex({ conversationId: 1, seq: 1 }, { unique: true, name: 'messages_seq' });
     await this.#messages.createIndex({ conversationId: 1, sender: 1, clientMsgId: 1 }, { unique: true, name: 'messages_dedup' });
+    await this.#fileShares.createIndex({ fileId: 1 }, { name: 'file_shares_file' });
   }
 
   async #guard<T>(f: () => Promise<T>): Promise<T> {
@@ -148,13 +166,15 @@ export class MongoStorage implements Storage {
     return next;
   }
 
+  /** Insert first: the dedup index answers "seen before?" in the same round trip. */
   async #append(m: NewMessage): Promise<AppendResult> {
-    const dup = await this.#messages.findOne({ conversationId: m.conversationId, sender: m.sender, clientMsgId: m.clientMsgId });
-    if (dup) return { message: toMessage(dup), duplicate: true };
     for (let attempt = 0; attempt < SEQ_CONFLICT_RETRIES; attempt++) {
       const seq = (await this.#knownLastSeq(m.conversationId)) + 1;
       try {
-        await this.#messages.insertOne({ _id: m.id, conversationId: m.conversationId, seq, sender: m.sender, clientMsgId: m.clientMsgId, body: m.body, sentAt: m.sentAt });
+        await this.#messages.insertOne({
+          _id: m.id, conversationId: m.conversationId, seq, sender: m.sender, clientMsgId: m.clientMsgId, body: m.body, sentAt: m.sentAt,
+          ...(m.attachment ? { attachment: m.attachment } : {}),
+        });
       } catch (e) {
         if (isDuplicateKey(e, 'messages_dedup')) {
           const stored = await this.#messages.findOne({ conversationId: m.conversationId, sender: m.sender, clientMsgId: m.clientMsgId });
@@ -189,6 +209,25 @@ export class MongoStorage implements Storage {
     return this.#guard(async () => {
       const docs = await this.#messages.find({ conversationId: id, seq: { $gt: sinceSeq } }).sort({ seq: 1 }).limit(limit).toArray();
       return docs.map(toMessage);
+    });
+  }
+
+  shareFile(file: FileId, conversation: ConversationId): Promise<void> {
+    return this.#guard(async () => {
+      try {
+        await this.#fileShares.updateOne({ _id: `${file}:${conversation}` },
+          { $setOnInsert: { fileId: file, conversationId: conversation } }, { upsert: true });
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e; // recorded by a racing share
+      }
+    });
+  }
+
+  fileSharedWith(file: FileId, user: UserId): Promise<boolean> {
+    return this.#guard(async () => {
+      const shares = await this.#fileShares.find({ fileId: file }, { projection: { conversationId: 1 } }).toArray();
+      if (shares.length === 0) return false;
+      return (await this.#convs.findOne({ _id: { $in: shares.map((s) => s.conversationId) }, members: user }, { projection: { _id: 1 } })) !== null;
     });
   }
 

@@ -2,9 +2,9 @@
 // by one thread (EmbeddedStorageServer); every method runs inside that thread's group commit.
 import Database from 'better-sqlite3';
 import { AlreadyExistsError, NotFoundError } from '../errors.ts';
-import type { ConversationId, UserId } from '../ids.ts';
+import type { ConversationId, FileId, UserId } from '../ids.ts';
 import type {
-  AppendResult, ConversationRecord, ConversationSummary, NewMessage, StoredMessage, UserRecord,
+  AppendResult, Attachment, ConversationRecord, ConversationSummary, NewMessage, StoredMessage, UserRecord,
 } from './Storage.ts';
 
 const SCHEMA = `
@@ -39,12 +39,23 @@ CREATE TABLE IF NOT EXISTS messages (
   PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_dedup ON messages (conversation_id, sender, client_msg_id);
+CREATE TABLE IF NOT EXISTS file_shares (
+  file_id TEXT NOT NULL,
+  conversation_id TEXT NOT NULL,
+  PRIMARY KEY (file_id, conversation_id)
+) WITHOUT ROWID;
 `;
+
+/** Columns added after a table's first release: [table, column, definition]. */
+const ADDED_COLUMNS: readonly [string, string, string][] = [
+  ['messages', 'attachment', 'TEXT'], // JSON of the Attachment, or NULL
+];
 
 interface UserRow { id: string; username: string; password_hash: string; created_at: number }
 interface ConvRow { id: string; kind: string; name: string; owner: string | null; created_at: number; last_seq: number }
 interface MessageRow {
   conversation_id: string; seq: number; id: string; sender: string; client_msg_id: string; body: string; sent_at: number;
+  attachment: string | null;
 }
 
 const toUser = (r: UserRow): UserRecord => ({
@@ -59,6 +70,7 @@ const toMessage = (r: MessageRow): StoredMessage => ({
   clientMsgId: r.client_msg_id,
   body: r.body,
   sentAt: r.sent_at,
+  ...(r.attachment === null ? {} : { attachment: JSON.parse(r.attachment) as Attachment }),
 });
 
 function isUniqueViolation(e: unknown): boolean {
@@ -75,6 +87,10 @@ export class SqliteStore {
     // FULL: a commit is on disk when it returns. We pay for it once per group commit.
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    for (const [table, column, definition] of ADDED_COLUMNS) {
+      const columns = this.db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+      if (!columns.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
     const db = this.db;
     this.#q = {
       insertUser: db.prepare('INSERT INTO users (id, username, password_hash, created_at) VALUES (?, ?, ?, ?)'),
@@ -93,9 +109,13 @@ export class SqliteStore {
       nextSeq: db.prepare<[string], { last_seq: number }>(
         'UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq'),
       insertMessage: db.prepare(
-        'INSERT INTO messages (conversation_id, seq, id, sender, client_msg_id, body, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+        'INSERT INTO messages (conversation_id, seq, id, sender, client_msg_id, body, sent_at, attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       history: db.prepare<[string, number, number], MessageRow>(
         'SELECT * FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      shareFile: db.prepare('INSERT OR IGNORE INTO file_shares (file_id, conversation_id) VALUES (?, ?)'),
+      sharedWith: db.prepare<[string, string], { one: number }>(
+        `SELECT 1 AS one FROM file_shares s JOIN members m ON m.conversation_id = s.conversation_id
+         WHERE s.file_id = ? AND m.user_id = ? LIMIT 1`),
     };
   }
 
@@ -153,12 +173,21 @@ export class SqliteStore {
     if (existing) return { message: toMessage(existing), duplicate: true };
     const next = this.#q.nextSeq.get(m.conversationId);
     if (!next) throw new NotFoundError('conversation not found');
-    this.#q.insertMessage.run(m.conversationId, next.last_seq, m.id, m.sender, m.clientMsgId, m.body, m.sentAt);
+    this.#q.insertMessage.run(m.conversationId, next.last_seq, m.id, m.sender, m.clientMsgId, m.body, m.sentAt,
+      m.attachment ? JSON.stringify(m.attachment) : null);
     return { message: { ...m, seq: next.last_seq }, duplicate: false };
   }
 
   history(id: ConversationId, sinceSeq: number, limit: number): StoredMessage[] {
     return this.#q.history.all(id, sinceSeq, limit).map(toMessage);
+  }
+
+  shareFile(file: FileId, conversation: ConversationId): void {
+    this.#q.shareFile.run(file, conversation);
+  }
+
+  fileSharedWith(file: FileId, user: UserId): boolean {
+    return this.#q.sharedWith.get(file, user) !== undefined;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 // What the rest of Switchboard needs from storage. Two implementations pass one contract
 // suite: embedded (SQLite on local disk, one writer thread) and MongoDB (cluster mode).
-import type { ConversationId, MessageId, UserId } from '../ids.ts';
+import type { ConversationId, FileId, MessageId, UserId } from '../ids.ts';
 
 export interface UserRecord {
   readonly id: UserId;
@@ -27,6 +27,14 @@ export interface ConversationSummary {
   readonly lastSeq: number;
 }
 
+/** A file a message carries: what a member needs to show and download it. */
+export interface Attachment {
+  readonly fileId: FileId;
+  readonly name: string;
+  readonly size: number;
+  readonly contentType: string;
+}
+
 export interface StoredMessage {
   readonly id: MessageId;
   readonly conversationId: ConversationId;
@@ -35,6 +43,8 @@ export interface StoredMessage {
   readonly clientMsgId: string;
   readonly body: string;
   readonly sentAt: number;
+  /** Absent when the message carries no file. */
+  readonly attachment?: Attachment;
 }
 
 export interface NewMessage {
@@ -44,6 +54,7 @@ export interface NewMessage {
   readonly clientMsgId: string;
   readonly body: string;
   readonly sentAt: number;
+  readonly attachment?: Attachment;
 }
 
 export interface AppendResult {
@@ -72,6 +83,11 @@ export interface Storage {
   appendMessage(msg: NewMessage): Promise<AppendResult>;
   /** Messages with seq > sinceSeq, in seq order, at most `limit`. */
   history(id: ConversationId, sinceSeq: number, limit: number): Promise<StoredMessage[]>;
+
+  /** Records that `file` was shared in `conversation`: its members may read it. Idempotent. */
+  shareFile(file: FileId, conversation: ConversationId): Promise<void>;
+  /** Is `user` now a member of a conversation where `file` was shared? */
+  fileSharedWith(file: FileId, user: UserId): Promise<boolean>;
 
   close(): Promise<void>;
 }

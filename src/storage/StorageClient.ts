@@ -66,6 +66,8 @@ export class StorageClient implements Storage {
   listConversations: Storage['listConversations'] = (u) => this.#call('listConversations', u);
   appendMessage: Storage['appendMessage'] = (m) => this.#call('appendMessage', m);
   history: Storage['history'] = (id, since, limit) => this.#call('history', id, since, limit);
+  shareFile: Storage['shareFile'] = (file, conv) => this.#call('shareFile', file, conv);
+  fileSharedWith: Storage['fileSharedWith'] = (file, user) => this.#call('fileSharedWith', file, user);
 
   async close(): Promise<void> {
     this.#failAll('storage client closed');

@@ -16,5 +16,5 @@ export type StorageReply =
 
 /** Ops that only read: they need no commit of their own. */
 export const READ_OPS: ReadonlySet<StorageOp> = new Set<StorageOp>([
-  'findUserByName', 'findUserById', 'getConversation', 'listConversations', 'history',
+  'findUserByName', 'findUserById', 'getConversation', 'listConversations', 'history', 'fileSharedWith',
 ]);

@@ -9,13 +9,18 @@ import { log } from '../log.ts';
 import type { HostControl, HostTaskInput } from '../actors/hostTask.ts';
 import type { StorageControl, StorageTaskInput } from '../storage/embeddedStorageTask.ts';
 import { StorageClient } from '../storage/StorageClient.ts';
+import { MongoStorage } from '../storage/MongoStorage.ts';
+import type { Storage } from '../storage/Storage.ts';
 import { InProcessBus } from '../transport/bus/InProcessBus.ts';
+import { RabbitBus } from '../transport/bus/RabbitBus.ts';
 import { PasswordHasher } from '../auth/PasswordHasher.ts';
 
 /** Restart delays after a crash: doubling from the first to the last. */
 export const RESTART_BACKOFF_MS = { first: 50, max: 5_000 } as const;
 /** A thread that lived this long before dying restarts with the first delay again. */
 export const STABLE_AFTER_MS = 10_000;
+/** Retry period for MongoDB index creation when the database is away at start. */
+export const INDEX_RETRY_MS = 2_000;
 
 const task = (path: string): string => new URL(path, import.meta.url).href;
 
@@ -26,8 +31,14 @@ interface Slot {
 }
 
 export class Supervisor {
-  readonly bus: InProcessBus;
-  readonly storage = new StorageClient();
+  /** What the fronts talk to: the in-process bus, or RabbitMQ in cluster mode. */
+  readonly bus: InProcessBus | RabbitBus;
+  /** The cluster bus, when this process is a node of a cluster. */
+  readonly cluster: RabbitBus | null;
+  /** The main thread's storage: embedded (through the storage thread) or MongoDB. */
+  readonly storage: Storage;
+  readonly #local: InProcessBus;
+  readonly #embedded: StorageClient | null;
   readonly passwords: PasswordHasher;
   /** Observer: 'hostRestarted' (index), 'storageRestarted'. For fronts and metrics. */
   readonly observer = new EventEmitter();
@@ -51,15 +62,40 @@ export class Supervisor {
       filename: task('../storage/embeddedStorageTask.ts'), minThreads: 1, maxThreads: 1, ...threadOptions,
     });
     this.passwords = new PasswordHasher(task('../auth/passwordHashTask.ts'));
-    this.bus = new InProcessBus(config.actorHosts, config.shards, config.askTimeoutMs);
+    this.#local = new InProcessBus(config.actorHosts, config.shards, config.askTimeoutMs, config.nodeId);
+    this.cluster = config.amqpUrl ? new RabbitBus(this.#local, {
+      url: config.amqpUrl, nodeId: config.nodeId, shards: config.shards, askTimeoutMs: config.askTimeoutMs,
+      prefetch: config.amqpPrefetch, heartbeatMs: config.clusterHeartbeatMs, nodeTimeoutMs: config.clusterNodeTimeoutMs,
+    }) : null;
+    this.bus = this.cluster ?? this.#local;
+    // Shards another node took over: their actors here hold stale state.
+    this.cluster?.observer.on('released', (shards: number[]) => {
+      for (const h of this.#hosts) h.control?.postMessage({ type: 'release', shards } satisfies HostControl);
+    });
+    this.#embedded = config.mongoUrl ? null : new StorageClient();
+    this.storage = this.#embedded ?? MongoStorage.open(config.mongoUrl!);
     this.#hosts = Array.from({ length: config.actorHosts }, () => ({
       control: null, startedAt: 0, delay: RESTART_BACKOFF_MS.first,
     }));
   }
 
   start(): void {
-    this.#startStorage();
+    if (this.#embedded) this.#startStorage();
+    else this.#ensureIndexes();
     for (let i = 0; i < this.#hosts.length; i++) this.#startHost(i);
+    void this.cluster?.start();
+  }
+
+  /** MongoDB indexes, retried in the background while the database is away. */
+  #ensureIndexes(): void {
+    (this.storage as MongoStorage).ensureIndexes().then(
+      () => log.info('mongodb indexes ready'),
+      (e) => {
+        if (this.#stopping) return;
+        log.warn('mongodb not ready; retrying', { err: String(e) });
+        setTimeout(() => this.#ensureIndexes(), INDEX_RETRY_MS).unref();
+      },
+    );
   }
 
   /** A fresh storage port for one client. */
@@ -79,7 +115,7 @@ export class Supervisor {
     const input: StorageTaskInput = { dataDir: this.#config.dataDir, control: port2 };
     const run = this.#storagePool.run(input, { transferList: [port2] });
     this.#storageRun = run.catch(() => {});
-    this.storage.attach(this.#storagePort());
+    this.#embedded!.attach(this.#storagePort());
     // Hosts already running get a fresh storage port too.
     for (const h of this.#hosts) {
       if (!h.control) continue;
@@ -98,7 +134,7 @@ export class Supervisor {
   #startHost(index: number): void {
     const bus = new MessageChannel();
     const control = new MessageChannel();
-    const storage = this.#storagePort();
+    const storage = this.#embedded ? this.#storagePort() : undefined;
     const slot = this.#hosts[index]!;
     slot.control = control.port1;
     slot.startedAt = Date.now();
@@ -111,20 +147,26 @@ export class Supervisor {
         historyPageMax: this.#config.historyPageMax,
         historyPageMaxBytes: this.#config.historyPageMaxBytes,
         groupMaxMembers: this.#config.groupMaxMembers,
+        roomGraceMs: this.#config.roomGraceMs,
+        roomEmptyCloseMs: this.#config.roomEmptyCloseMs,
+        roomMaxLifetimeMs: this.#config.roomMaxLifetimeMs,
+        roomMaxMembers: this.#config.roomMaxMembers,
       },
       bus: bus.port2,
       control: control.port2,
       storage,
+      mongoUrl: this.#config.mongoUrl,
+      cluster: this.cluster !== null,
       testFaults: this.#config.testFaults,
     };
-    const run = this.#hostPool.run(input, { transferList: [bus.port2, control.port2, storage] });
+    const run = this.#hostPool.run(input, { transferList: storage ? [bus.port2, control.port2, storage] : [bus.port2, control.port2] });
     const settled = run.catch(() => {}).finally(() => this.#hostRuns.delete(settled));
     this.#hostRuns.add(settled);
-    this.bus.attachHost(index, bus.port1);
+    this.#local.attachHost(index, bus.port1);
     run.then(
       () => log.info('actor host stopped', { host: index }),
       (e) => {
-        this.bus.detachHost(index);
+        this.#local.detachHost(index);
         bus.port1.close();
         this.#crashed(`actor host ${index}`, slot, e, () => {
           this.#startHost(index);
@@ -154,7 +196,8 @@ export class Supervisor {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.bus.close();
+    await this.cluster?.close();
+    this.#local.close();
     for (const h of this.#hosts) h.control?.postMessage({ type: 'stop' } satisfies HostControl);
     // Hosts first (they may still be writing), then storage, which commits what is queued.
     await Promise.allSettled([...this.#hostRuns]);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '../../src/errors.ts';
-import { newGroupId, newMessageId, newUserId, directConversationId, type UserId, type ConversationId } from '../../src/ids.ts';
+import { newFileId, newGroupId, newMessageId, newUserId, directConversationId, type UserId, type ConversationId } from '../../src/ids.ts';
 import type { Storage } from '../../src/storage/Storage.ts';
 
 export function storageContract(name: string, open: () => Promise<Storage>): void {
@@ -90,6 +90,48 @@ export function storageContract(name: string, open: () => Promise<Storage>): voi
       assert.deepEqual((await s.history(id, 25, 10)), []);
       assert.equal((await s.history(id, 0, 100)).length, 25);
       assert.equal((await s.listConversations(a.id))[0]!.lastSeq, 25);
+      await s.close();
+    });
+
+    it('stores a message\'s attachment with it, and a resend returns it', async () => {
+      const s = await open();
+      const a = user(`a_${rnd()}`);
+      await s.createUser(a);
+      const id = newGroupId();
+      await s.createConversation({ id, kind: 'group', name: '', owner: a.id, createdAt: Date.now(), members: [a.id] });
+      const attachment = { fileId: newFileId(), name: 'résumé "final".pdf', size: 12345, contentType: 'application/pdf' };
+      const first = await s.appendMessage({ ...msg(id, a.id, 'with-file', ''), attachment });
+      assert.deepEqual(first.message.attachment, attachment);
+      assert.deepEqual((await s.appendMessage({ ...msg(id, a.id, 'with-file', ''), attachment })).message.attachment, attachment);
+      await s.appendMessage(msg(id, a.id, 'plain'));
+      const [withFile, plain] = await s.history(id, 0, 10);
+      assert.deepEqual(withFile!.attachment, attachment);
+      assert.equal(withFile!.body, '');
+      assert.equal('attachment' in plain!, false);
+      await s.close();
+    });
+
+    it('lets the members of a conversation where a file was shared read it, and nobody else', async () => {
+      const s = await open();
+      const [a, b, c] = [user(`a_${rnd()}`), user(`b_${rnd()}`), user(`c_${rnd()}`)];
+      for (const u of [a, b, c]) await s.createUser(u);
+      const g = newGroupId();
+      await s.createConversation({ id: g, kind: 'group', name: '', owner: a.id, createdAt: Date.now(), members: [a.id, b.id] });
+      const file = newFileId();
+      assert.equal(await s.fileSharedWith(file, b.id), false);
+      await s.shareFile(file, g);
+      await s.shareFile(file, g);
+      assert.equal(await s.fileSharedWith(file, a.id), true);
+      assert.equal(await s.fileSharedWith(file, b.id), true);
+      assert.equal(await s.fileSharedWith(file, c.id), false);
+      assert.equal(await s.fileSharedWith(newFileId(), b.id), false);
+      // Membership is read now: leaving the conversation ends it, joining another where it was shared gives it.
+      await s.removeMember(g, b.id);
+      assert.equal(await s.fileSharedWith(file, b.id), false);
+      const dm = directConversationId(a.id, c.id);
+      await s.createConversation({ id: dm, kind: 'direct', name: '', owner: null, createdAt: Date.now(), members: [a.id, c.id] });
+      await s.shareFile(file, dm);
+      assert.equal(await s.fileSharedWith(file, c.id), true);
       await s.close();
     });
   });

@@ -45,7 +45,9 @@ describe('actor host crash', () => {
       }
       // A client retries an error with the same client message id, as the protocol intends.
       for (let attempt = 0; ; attempt++) {
-        const f = await sender.request({ type: 'send', to: bob.userId, clientMsgId: `m${i}`, body: `n${i}` });
+        // A replacement thread loads and compiles its code: on a loaded machine that takes
+        // seconds, so wait longer than the server's ask timeout (its "unavailable" is retried).
+        const f = await sender.request({ type: 'send', to: bob.userId, clientMsgId: `m${i}`, body: `n${i}` }, 30_000);
         if (f.type === 'ack') {
           acked.set(`m${i}`, f.seq);
           conversationId = f.conversationId;

@@ -12,6 +12,9 @@ export interface RunningServer {
   readonly port: number;
   readonly url: string;
   readonly wsUrl: string;
+  /** The gRPC front's port, and its address for a grpc-js client. */
+  readonly grpcPort: number;
+  readonly grpcAddress: string;
   readonly dataDir: string;
   readonly logs: string[];
   readonly process: ChildProcess;
@@ -35,6 +38,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir = te
     env: {
       ...process.env,
       PORT: '0',
+      GRPC_PORT: '0',
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       JWT_SECRET: TEST_SECRET,
@@ -46,7 +50,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir = te
   });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
+  const { port, grpcPort } = await new Promise<{ port: number; grpcPort: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs.join('\n')}`)), START_TIMEOUT_MS);
     let buf = '';
     const onData = (chunk: Buffer): void => {
@@ -57,10 +61,10 @@ export async function startServer(env: Record<string, string> = {}, dataDir = te
         buf = buf.slice(nl + 1);
         logs.push(line);
         try {
-          const entry = JSON.parse(line) as { msg?: string; port?: number };
+          const entry = JSON.parse(line) as { msg?: string; port?: number; grpcPort?: number };
           if (entry.msg === 'listening' && entry.port) {
             clearTimeout(timer);
-            resolve(entry.port);
+            resolve({ port: entry.port, grpcPort: entry.grpcPort ?? 0 });
           }
         } catch { /* not a log line */ }
       }
@@ -76,6 +80,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir = te
     port,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
+    grpcPort,
+    grpcAddress: `127.0.0.1:${grpcPort}`,
     dataDir,
     logs,
     process: child,

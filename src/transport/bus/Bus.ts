@@ -1,10 +1,12 @@
 // The message bus between the fronts and the actors. In-process (between worker threads)
 // by default; RabbitMQ in cluster mode. Both keep per-sender order.
 import type { ActorId, UserId } from '../../ids.ts';
-import type { ActorMessage } from '../../actors/messages.ts';
+import type { ActorMessage, FrontEvent } from '../../actors/messages.ts';
 
 /** A frame for every socket of `user` held by this front. */
 export type PushHandler = (user: UserId, frame: string) => void;
+/** An event an actor addressed to this front's own services. */
+export type EventHandler = (event: FrontEvent) => void;
 
 export interface Bus {
   /** Deliver to an actor and wait for its answer. Rejects with an AppError. */
@@ -14,4 +16,5 @@ export interface Bus {
   /** The id actors use to push to this front. */
   readonly frontId: string;
   onPush(handler: PushHandler): void;
+  onEvent(handler: EventHandler): void;
 }

@@ -6,9 +6,9 @@
 import { deserializeError, UnavailableError } from '../../errors.ts';
 import { shardOf, type ActorId, type UserId } from '../../ids.ts';
 import { log } from '../../log.ts';
-import type { ActorMessage } from '../../actors/messages.ts';
+import type { ActorMessage, FrontEvent } from '../../actors/messages.ts';
 import { BatchedPort } from '../../supervisor/BatchedPort.ts';
-import type { Bus, PushHandler } from './Bus.ts';
+import type { Bus, EventHandler, PushHandler } from './Bus.ts';
 import type { FromHost, ToHost } from './HostProtocol.ts';
 import type { MessagePort } from 'node:worker_threads';
 
@@ -32,8 +32,16 @@ interface PendingAsk {
 
 export const LOCAL_FRONT = 'local';
 
+/** Where traffic for other nodes goes, in cluster mode. */
+export interface RemoteRouter {
+  tell(to: ActorId, msg: ActorMessage): void;
+  push(front: string, user: UserId, frame: string): void;
+  event(front: string, event: FrontEvent): void;
+}
+
 export class InProcessBus implements Bus {
-  readonly frontId = LOCAL_FRONT;
+  readonly frontId: string;
+  #remote: RemoteRouter | null = null;
   readonly #shards: number;
   readonly #askTimeoutMs: number;
   readonly #links: (BatchedPort<ToHost, FromHost> | null)[];
@@ -41,8 +49,10 @@ export class InProcessBus implements Bus {
   readonly #pending = new Map<number, PendingAsk>();
   #nextId = 1;
   #push: PushHandler = () => {};
+  #event: EventHandler = () => {};
 
-  constructor(hosts: number, shards: number, askTimeoutMs: number) {
+  constructor(hosts: number, shards: number, askTimeoutMs: number, frontId = LOCAL_FRONT) {
+    this.frontId = frontId;
     this.#shards = shards;
     this.#askTimeoutMs = askTimeoutMs;
     this.#links = new Array(hosts).fill(null);
@@ -55,6 +65,15 @@ export class InProcessBus implements Bus {
 
   onPush(handler: PushHandler): void {
     this.#push = handler;
+  }
+
+  onEvent(handler: EventHandler): void {
+    this.#event = handler;
+  }
+
+  /** Cluster mode: actors' tells, and pushes for other fronts, leave through `remote`. */
+  setRemote(remote: RemoteRouter): void {
+    this.#remote = remote;
   }
 
   /** A host (new or restarted) is ready on this port. */
@@ -129,10 +148,16 @@ export class InProcessBus implements Bus {
         return;
       }
       case 'tell':
-        this.tell(env.to, env.msg);
+        if (this.#remote) this.#remote.tell(env.to, env.msg);
+        else this.tell(env.to, env.msg);
         return;
       case 'push':
         if (env.front === this.frontId) this.#push(env.user as UserId, env.frame);
+        else this.#remote?.push(env.front, env.user, env.frame);
+        return;
+      case 'event':
+        if (env.front === this.frontId) this.#event(env.event);
+        else this.#remote?.event(env.front, env.event);
         return;
     }
   }

@@ -21,14 +21,22 @@ export interface HttpFrontDeps {
   /** Extra routes, e.g. the test fault switch. */
   readonly health: () => { status: string; [k: string]: unknown };
   readonly crashHost?: (index: number) => boolean;
+  /** Route groups kept in their own files (rooms), registered before the catch-alls. */
+  readonly routes?: readonly ((kit: RouteKit) => void)[];
 }
 
-type Method = 'get' | 'post' | 'del';
+export type Method = 'get' | 'post' | 'del';
 
-interface Call {
+export interface Call {
   readonly x: HttpExchange;
   readonly user: UserId;
   body(): Promise<Record<string, unknown>>;
+}
+
+/** How a route group registers its routes, with the same middleware as the rest. */
+export interface RouteKit {
+  open(method: Method, pattern: string, handler: (x: HttpExchange) => Promise<[number, unknown]>): void;
+  authed(method: Method, pattern: string, handler: (c: Call) => Promise<[number, unknown]>): void;
 }
 
 export const CORS_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
@@ -95,6 +103,8 @@ export function registerHttpRoutes(app: TemplatedApp, d: HttpFrontDeps): void {
   });
   authed('del', '/v1/groups/:id/members/:user', async (c) =>
     [200, await d.messaging.removeMember(c.user, conversationId(c.x.params[0], 'id'), userId(c.x.params[1], 'user'))]);
+
+  for (const group of d.routes ?? []) group({ open, authed });
 
   if (d.crashHost) {
     const crash = d.crashHost;

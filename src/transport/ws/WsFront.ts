@@ -2,21 +2,25 @@
 // first), then frames to send, sync and list; incoming messages pushed to every socket of
 // the user. A socket that stops reading is closed (4008), never buffered without bound.
 import { toPublicError, UnauthenticatedError } from '../../errors.ts';
-import { sessionActor, type UserId } from '../../ids.ts';
+import type { UserId } from '../../ids.ts';
 import { log } from '../../log.ts';
 import type { AuthService } from '../../auth/AuthService.ts';
 import { bearerToken } from '../../auth/tokens.ts';
 import type { MessagingService } from '../../service/MessagingService.ts';
+import type { RoomService } from '../../service/RoomService.ts';
 import { conversationId, str, userId } from '../../service/validate.ts';
-import type { Bus } from '../bus/Bus.ts';
+import type { Connection, Connections } from '../Connections.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
 import { uWS, type TemplatedApp, type WebSocket } from '../http/uws.ts';
 import { CLOSE, errorFrame, parseFrame, refOf, replyFrame, type ClientFrame } from './frames.ts';
+import { handleRoomFrame, isRoomFrame } from './roomFrames.ts';
 
 export interface WsFrontDeps {
   readonly auth: AuthService;
   readonly messaging: MessagingService;
-  readonly bus: Bus;
+  readonly rooms: RoomService;
+  /** Where authenticated sockets register to take the user's pushes. */
+  readonly connections: Connections;
   readonly frameLimiter: RateLimiter;
   readonly maxFrameBytes: number;
   readonly maxBufferedBytes: number;
@@ -29,6 +33,8 @@ interface Conn {
   closed: boolean;
   readonly id: number;
   authTimer: NodeJS.Timeout | null;
+  /** This socket as the connection registry knows it, once authenticated. */
+  link: Connection | null;
 }
 
 export const WS_PATH = '/v1/ws';
@@ -45,14 +51,12 @@ export const UWS_BACKPRESSURE_FACTOR = 8;
 
 export class WsFront {
   readonly #d: WsFrontDeps;
-  readonly #sockets = new Map<UserId, Set<WebSocket<Conn>>>();
   #nextId = 1;
   /** Observed by metrics and tests. */
   readonly stats = { opened: 0, closedForBackpressure: 0 };
 
   constructor(app: TemplatedApp, d: WsFrontDeps) {
     this.#d = d;
-    d.bus.onPush((user, frame) => this.#push(user, frame));
     app.ws<Conn>(WS_PATH, {
       maxPayloadLength: d.maxFrameBytes * HARD_FRAME_LIMIT_FACTOR,
       maxBackpressure: d.maxBufferedBytes * UWS_BACKPRESSURE_FACTOR,
@@ -69,7 +73,7 @@ export class WsFront {
         res.onAborted(() => { aborted = true; });
         const upgrade = (user: UserId | null): void => {
           if (aborted) return;
-          res.cork(() => res.upgrade<Conn>({ user, closed: false, id: this.#nextId++, authTimer: null },
+          res.cork(() => res.upgrade<Conn>({ user, closed: false, id: this.#nextId++, authTimer: null, link: null },
             key, protocol, extensions, context));
         };
         if (!authorization) return upgrade(null);
@@ -93,7 +97,7 @@ export class WsFront {
         const c = ws.getUserData();
         c.closed = true;
         if (c.authTimer) clearTimeout(c.authTimer);
-        if (c.user) this.#forget(ws, c.user);
+        if (c.user && c.link) d.connections.remove(c.user, c.link);
       },
     });
   }
@@ -102,38 +106,14 @@ export class WsFront {
     const c = ws.getUserData();
     c.user = user;
     if (c.authTimer) clearTimeout(c.authTimer);
-    let set = this.#sockets.get(user);
-    if (!set) this.#sockets.set(user, (set = new Set()));
-    set.add(ws);
-    this.#announce(user, set.size);
+    c.link ??= {
+      push: (frame) => this.#send(ws, frame),
+      close: () => {
+        if (!c.closed) { c.closed = true; ws.end(CLOSE.GOING_AWAY, 'server shutting down'); }
+      },
+    };
+    this.#d.connections.add(user, c.link);
     this.#send(ws, JSON.stringify({ type: 'ready', userId: user }));
-  }
-
-  #forget(ws: WebSocket<Conn>, user: UserId): void {
-    const set = this.#sockets.get(user);
-    if (!set) return;
-    set.delete(ws);
-    if (set.size === 0) this.#sockets.delete(user);
-    this.#announce(user, set.size);
-  }
-
-  #announce(user: UserId, connections: number): void {
-    this.#d.bus.tell(sessionActor(user), { type: 'presence', front: this.#d.bus.frontId, connections });
-  }
-
-  /** After an actor host restarts its session actors know nothing: tell them again. */
-  reannounce(): void {
-    for (const [user, set] of this.#sockets) this.#announce(user, set.size);
-  }
-
-  get connectedUsers(): number {
-    return this.#sockets.size;
-  }
-
-  #push(user: UserId, frame: string): void {
-    const set = this.#sockets.get(user);
-    if (!set) return;
-    for (const ws of set) this.#send(ws, frame);
   }
 
   /**
@@ -194,6 +174,7 @@ export class WsFront {
     if (f.type === 'ping') return replyFrame('pong', f.ref, {});
     const user = c.user;
     if (!user) throw new UnauthenticatedError('send an "auth" frame first');
+    if (isRoomFrame(f)) return handleRoomFrame(this.#d.rooms, user, f);
     switch (f.type) {
       case 'send': {
         const ack = f.fields.conversationId !== undefined
@@ -210,15 +191,5 @@ export class WsFront {
         return replyFrame('conversations', f.ref, { conversations: await messaging.conversations(user) });
     }
     return undefined;
-  }
-
-  /** Close every socket (shutdown): clients reconnect elsewhere or later. */
-  closeAll(): void {
-    for (const set of this.#sockets.values()) {
-      for (const ws of set) {
-        const c = ws.getUserData();
-        if (!c.closed) { c.closed = true; ws.end(CLOSE.GOING_AWAY, 'server shutting down'); }
-      }
-    }
   }
 }

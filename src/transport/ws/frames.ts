@@ -5,7 +5,13 @@ import { asObject, str, type Fields } from '../../service/validate.ts';
 
 export const REF_MAX = 64;
 
-export const CLIENT_FRAME_TYPES = ['auth', 'send', 'sync', 'conversations', 'ping'] as const;
+/** VoIP room requests (see roomFrames.ts). */
+export const ROOM_FRAME_TYPES = [
+  'room.create', 'room.key', 'room.join', 'room.leave', 'room.members', 'room.close', 'room.signal', 'room.media',
+] as const;
+export type RoomFrameType = (typeof ROOM_FRAME_TYPES)[number];
+
+export const CLIENT_FRAME_TYPES = ['auth', 'send', 'sync', 'conversations', 'ping', ...ROOM_FRAME_TYPES] as const;
 export type ClientFrameType = (typeof CLIENT_FRAME_TYPES)[number];
 
 export interface ClientFrame {

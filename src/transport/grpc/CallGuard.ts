@@ -1,0 +1,97 @@
+// How every RPC of ours runs: the Bearer token in `authorization` metadata is checked here
+// and nowhere else, rate limits are taken (per peer address before sign-in, per user
+// after), and the answer is either the handler's value or its error as a gRPC status.
+// A call that ended first (deadline passed, client cancelled) gets nothing more: grpc-js
+// has already answered it, and work not yet started is not started.
+import type * as grpc from '@grpc/grpc-js';
+import type { AuthService } from '../../auth/AuthService.ts';
+import { bearerToken } from '../../auth/tokens.ts';
+import type { UserId } from '../../ids.ts';
+import { describe } from '../../errors.ts';
+import { log } from '../../log.ts';
+import type { RateLimiter } from '../RateLimiter.ts';
+import { toGrpcStatus } from './status.ts';
+
+export interface CallGuardDeps {
+  readonly auth: Pick<AuthService, 'authenticate'>;
+  /** Calls anyone may make (register, login), keyed by peer address. */
+  readonly ipLimiter: RateLimiter;
+  /** Calls that need a token, keyed by user (the HTTP front's limiter: one budget a user). */
+  readonly userLimiter: RateLimiter;
+}
+
+export const AUTHORIZATION_METADATA = 'authorization';
+
+/** Thrown inside a handler when its call has ended: nothing is left to do or to send. */
+class CallEnded extends Error {}
+
+type SurfaceCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+export class CallGuard {
+  readonly #d: CallGuardDeps;
+
+  constructor(d: CallGuardDeps) {
+    this.#d = d;
+  }
+
+  /** A unary RPC anyone may call. */
+  open<Req, Res>(method: string, fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => this.#answer(method, call, callback, async () => {
+      this.#d.ipLimiter.take(`ip:${peerAddress(call)}`, 'requests from this address');
+      return fn(call.request);
+    });
+  }
+
+  /** A unary RPC that needs a token. */
+  authed<Req, Res>(method: string, fn: (req: Req, user: UserId) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => this.#answer(method, call, callback, async () => fn(call.request, await this.#authenticate(call)));
+  }
+
+  /**
+   * A server-streaming RPC that needs a token. Once the caller is known, `start` owns the
+   * stream (and its end); a call that ended during authentication is never started.
+   */
+  authedStream<Req, Res>(
+    method: string, start: (call: grpc.ServerWritableStream<Req, Res>, user: UserId) => void,
+  ): grpc.handleServerStreamingCall<Req, Res> {
+    return (call) => {
+      this.#authenticate(call).then((user) => start(call, user)).catch((e: unknown) => {
+        if (e instanceof CallEnded) return;
+        const status = toGrpcStatus(e, { method });
+        if (!call.cancelled) call.emit('error', status);
+      });
+    };
+  }
+
+  async #authenticate(call: SurfaceCall): Promise<UserId> {
+    const [header] = call.metadata.get(AUTHORIZATION_METADATA);
+    const user = await this.#d.auth.authenticate(bearerToken(typeof header === 'string' ? header : undefined));
+    if (call.cancelled) throw new CallEnded();
+    this.#d.userLimiter.take(`user:${user}`, 'requests by this user');
+    return user;
+  }
+
+  #answer<Res>(
+    method: string, call: grpc.ServerUnaryCall<unknown, Res>, callback: grpc.sendUnaryData<Res>, work: () => Promise<Res>,
+  ): void {
+    if (call.cancelled) return;
+    work().then(
+      (value) => {
+        if (call.cancelled) log.debug('grpc: answer dropped, the call had ended', { method });
+        else callback(null, value);
+      },
+      (e) => {
+        if (e instanceof CallEnded) return;
+        const status = toGrpcStatus(e, { method });
+        if (!call.cancelled) callback(status);
+      },
+    ).catch((e: unknown) => log.error('grpc: cannot answer a call', { method, err: describe(e) }));
+  }
+}
+
+/** The peer's address without its port (`1.2.3.4:5678`, `::1:5678`, `unknown`). */
+export function peerAddress(call: SurfaceCall): string {
+  const peer = call.getPeer();
+  const colon = peer.lastIndexOf(':');
+  return colon > 0 ? peer.slice(0, colon) : peer;
+}
