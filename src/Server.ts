@@ -72,7 +72,7 @@ export class Server {
       authTimeoutMs: config.wsAuthTimeoutMs,
     });
     this.#grpc = new GrpcFront({
-      auth, messaging, connections: this.#connections, ipLimiter, userLimiter,
+      auth, messaging, rooms, connections: this.#connections, ipLimiter, userLimiter,
       maxMessageBytes: config.grpcMaxMessageBytes,
       maxPendingEvents: config.grpcMaxPendingEvents,
     });

@@ -61,7 +61,9 @@ describe('grpcurl against the gRPC front', { skip }, () => {
   it('lists the services through reflection and describes them', async () => {
     const list = await grpcurl([], 'list');
     assert.equal(list.code, 0, list.stderr);
-    assert.deepEqual(list.stdout.trim().split('\n').sort(), ['grpc.health.v1.Health', 'switchboard.v1.AuthService', 'switchboard.v1.MessagingService']);
+    assert.deepEqual(list.stdout.trim().split('\n').sort(), [
+      'grpc.health.v1.Health', 'switchboard.v1.AuthService', 'switchboard.v1.MessagingService', 'switchboard.v1.RoomService',
+    ]);
     // Describing needs every file's descriptor, dependencies (google.protobuf.Timestamp) included.
     const described = await grpcurl([], 'describe', 'switchboard.v1.MessagingService.SendMessage');
     assert.equal(described.code, 0, described.stderr);
@@ -69,6 +71,10 @@ describe('grpcurl against the gRPC front', { skip }, () => {
     const message = await grpcurl([], 'describe', 'switchboard.v1.Message');
     assert.equal(message.code, 0, message.stderr);
     assert.match(message.stdout, /\.google\.protobuf\.Timestamp send_time = 7;/);
+    // Room events cross files: messaging_service.proto -> room_service.proto -> google.protobuf.Struct.
+    const signal = await grpcurl([], 'describe', 'switchboard.v1.RoomSignal');
+    assert.equal(signal.code, 0, signal.stderr);
+    assert.match(signal.stdout, /\.google\.protobuf\.Struct data = 2;/);
   });
 
   it('checks health', async () => {

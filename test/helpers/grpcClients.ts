@@ -61,6 +61,10 @@ export class GrpcClients {
     return this.call(SERVICE.messaging, method, request, o);
   }
 
+  rooms<R = Obj>(method: string, request: Obj = {}, o: CallOptions = {}): Promise<R> {
+    return this.call(SERVICE.rooms, method, request, o);
+  }
+
   /** SubscribeEvents for the token's user. */
   subscribe(token: string | null, o: Omit<CallOptions, 'token'> = {}): Subscription {
     const client = this.client(SERVICE.messaging) as unknown as { SubscribeEvents: Function };
@@ -131,6 +135,12 @@ export class Subscription {
       got.push(e.message);
     }
     return got;
+  }
+
+  /** The next RoomEvent of a room with `event` set (`memberJoined`, `memberLeft`, `closed`, `signal`), consumed. */
+  async roomEvent(roomId: string, event: string, timeoutMs = DEFAULT_DEADLINE_MS): Promise<Obj> {
+    const e = await this.next((x) => x.event === 'roomEvent' && x.roomEvent.roomId === roomId && x.roomEvent.event === event, timeoutMs);
+    return e.roomEvent;
   }
 
   cancel(): Promise<grpc.StatusObject> {

@@ -4,11 +4,14 @@
 // heap and handles. Clients still talk to it over a real socket.
 import type { ActorMessage } from '../../src/actors/messages.ts';
 import { AuthService } from '../../src/auth/AuthService.ts';
+import { RoomKeys } from '../../src/auth/roomKeys.ts';
 import { TokenIssuer } from '../../src/auth/tokens.ts';
 import { DEFAULTS } from '../../src/config.ts';
 import { NotFoundError } from '../../src/errors.ts';
 import { actorKey, type ActorId, type UserId } from '../../src/ids.ts';
+import { MediaService } from '../../src/rooms/MediaService.ts';
 import { MessagingService } from '../../src/service/MessagingService.ts';
+import { RoomService } from '../../src/service/RoomService.ts';
 import type { Bus, EventHandler, PushHandler } from '../../src/transport/bus/Bus.ts';
 import { Connections } from '../../src/transport/Connections.ts';
 import { GrpcFront } from '../../src/transport/grpc/GrpcFront.ts';
@@ -80,11 +83,16 @@ export async function startInProcessFront(o: InProcessFrontOptions = {}): Promis
   const messaging = new MessagingService(bus, {
     maxMessageBytes: DEFAULTS.MAX_MESSAGE_BYTES, historyPageMax: DEFAULTS.HISTORY_PAGE_MAX, groupMaxMembers: DEFAULTS.GROUP_MAX_MEMBERS,
   });
+  // Rooms over the same scripted bus, without media (never started: rooms say p2p).
+  const media = new MediaService({ workers: 0, listenIp: DEFAULTS.MEDIA_LISTEN_IP, announcedAddress: undefined }, {
+    isOpen: () => false, relay: () => {}, deliver: () => {}, failed: () => {},
+  });
+  const rooms = new RoomService(bus, new RoomKeys(TEST_SECRET), media, { roomKeyTtlS: DEFAULTS.ROOM_KEY_TTL_S });
   const connections = new Connections(bus);
   const limiter = (): RateLimiter => new RateLimiter(o.rateBurst ?? DEFAULTS.RATE_BURST, o.ratePeriodMs ?? 0);
   const [ipLimiter, userLimiter] = [limiter(), limiter()];
   const front = new GrpcFront({
-    auth, messaging, connections, ipLimiter, userLimiter,
+    auth, messaging, rooms, connections, ipLimiter, userLimiter,
     maxMessageBytes: DEFAULTS.GRPC_MAX_MESSAGE_BYTES,
     maxPendingEvents: o.maxPendingEvents ?? DEFAULTS.GRPC_MAX_PENDING_EVENTS,
   });

@@ -1,12 +1,13 @@
-// The gRPC front (@grpc/grpc-js) beside the uWS one: AuthService and MessagingService
-// (proto/switchboard/v1), the standard health service and server reflection, so generic
-// tools (grpcurl, grpc-health-probe) work against it. Its lifecycle: bind, serve, drain.
+// The gRPC front (@grpc/grpc-js) beside the uWS one: AuthService, MessagingService and
+// RoomService (proto/switchboard/v1), the standard health service and server reflection, so
+// generic tools (grpcurl, grpc-health-probe) work against it. Its lifecycle: bind, serve, drain.
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { AuthService } from '../../auth/AuthService.ts';
 import { log } from '../../log.ts';
 import type { MessagingService } from '../../service/MessagingService.ts';
+import type { RoomService } from '../../service/RoomService.ts';
 import type { Connections } from '../Connections.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
 import { authServiceHandlers } from './authService.ts';
@@ -14,10 +15,12 @@ import { CallGuard } from './CallGuard.ts';
 import { messagingServiceHandlers } from './messagingService.ts';
 import { CONTRACT_FILES, loadContract, SERVICE, serviceDefinition } from './protos.ts';
 import { reflectionContract } from './reflectionDescriptors.ts';
+import { roomServiceHandlers } from './roomService.ts';
 
 export interface GrpcFrontDeps {
   readonly auth: AuthService;
   readonly messaging: MessagingService;
+  readonly rooms: RoomService;
   readonly connections: Connections;
   readonly ipLimiter: RateLimiter;
   readonly userLimiter: RateLimiter;
@@ -34,10 +37,10 @@ export const GRPC_KEEPALIVE_TIMEOUT_MS = 20_000;
 export const GRPC_SHUTDOWN_GRACE_MS = 5_000;
 
 /**
- * What this server serves, as health and reflection report it. FileService and
- * RoomService are in the contract but not served yet: gRPC answers them UNIMPLEMENTED.
+ * What this server serves, as health and reflection report it. FileService is in the
+ * contract but not served yet: gRPC answers it UNIMPLEMENTED.
  */
-export const SERVED_SERVICES = [SERVICE.auth, SERVICE.messaging] as const;
+export const SERVED_SERVICES = [SERVICE.auth, SERVICE.messaging, SERVICE.rooms] as const;
 /** The health service's name for the server as a whole. */
 const WHOLE_SERVER = '';
 
@@ -57,6 +60,7 @@ export class GrpcFront {
     const guard = new CallGuard(d);
     this.#server.addService(serviceDefinition(contract, SERVICE.auth), authServiceHandlers(d.auth, guard));
     this.#server.addService(serviceDefinition(contract, SERVICE.messaging), messagingServiceHandlers(d, guard));
+    this.#server.addService(serviceDefinition(contract, SERVICE.rooms), roomServiceHandlers(d.rooms, guard));
     this.#health = new HealthImplementation();
     this.#setHealth('NOT_SERVING');
     this.#health.addToServer(this.#server);

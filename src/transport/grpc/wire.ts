@@ -2,7 +2,10 @@
 // options give: lowerCamelCase fields, int64 as number, enums by name, the set member of a
 // oneof named by the oneof), and the one conversion from each internal type to them.
 import type { Session } from '../../auth/AuthService.ts';
-import type { HistoryPage, SendAck } from '../../actors/messages.ts';
+import type {
+  HistoryPage, RoomCloseReason, RoomLeaveReason, RoomMember as RoomSeat, RoomMode, RoomView, SendAck,
+} from '../../actors/messages.ts';
+import type { IssuedKey } from '../../service/RoomService.ts';
 import type { ConversationRecord, ConversationSummary, StoredMessage } from '../../storage/Storage.ts';
 
 /** google.protobuf.Timestamp */
@@ -16,6 +19,49 @@ const NS_PER_MS = 1_000_000;
 
 export function timestamp(ms: number): Timestamp {
   return { seconds: Math.floor(ms / MS_PER_S), nanos: (ms % MS_PER_S) * NS_PER_MS };
+}
+
+/** google.protobuf.Duration */
+export interface Duration {
+  readonly seconds: number;
+  readonly nanos: number;
+}
+
+const NS_PER_S = 1_000_000_000;
+
+/** A duration in seconds (fractional when it has nanos), or undefined when it is unset. */
+export const durationSeconds = (d: Duration | null): number | undefined => (d ? d.seconds + d.nanos / NS_PER_S : undefined);
+
+/** google.protobuf.Value: a JSON value. */
+export type Value =
+  | { readonly nullValue: 'NULL_VALUE' }
+  | { readonly numberValue: number }
+  | { readonly stringValue: string }
+  | { readonly boolValue: boolean }
+  | { readonly structValue: Struct }
+  | { readonly listValue: { readonly values: readonly Value[] } };
+
+/** google.protobuf.Struct: a JSON object. */
+export interface Struct {
+  readonly fields: Readonly<Record<string, Value>>;
+}
+
+/** google.protobuf.Empty */
+export type Empty = Record<string, never>;
+
+export const struct = (o: object): Struct => ({ fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, jsonValue(v)])) });
+
+function jsonValue(v: unknown): Value {
+  switch (typeof v) {
+    case 'number': return { numberValue: v };
+    case 'string': return { stringValue: v };
+    case 'boolean': return { boolValue: v };
+    case 'object':
+      if (v === null) return { nullValue: 'NULL_VALUE' };
+      return Array.isArray(v) ? { listValue: { values: v.map(jsonValue) } } : { structValue: struct(v) };
+    default: // undefined, a function: parsed JSON holds none
+      return { nullValue: 'NULL_VALUE' };
+  }
 }
 
 // AuthService
@@ -81,7 +127,8 @@ export interface SendMessageResponse {
 
 export type SubscribeEventsResponse =
   | { readonly ready: { readonly userId: string } }
-  | { readonly message: Message };
+  | { readonly message: Message }
+  | { readonly roomEvent: RoomEvent };
 
 export interface ListMessagesRequest {
   readonly conversationId: string;
@@ -160,21 +207,118 @@ export const conversationSummary = (c: ConversationSummary): Conversation => ({
   lastSeq: c.lastSeq,
 });
 
-/**
- * The event for a frame pushed to the user (JSON text, as `messageFrame` makes it for
- * every front), or null for a kind of frame this stream does not carry.
- */
-export function eventOfPush(frame: string): SubscribeEventsResponse | null {
-  const f = JSON.parse(frame) as { type?: unknown } & Record<string, unknown>;
-  if (f.type !== 'message') return null;
-  const m = f as unknown as PushedMessage;
-  return {
-    message: message({
-      id: m.id, conversationId: m.conversationId, seq: m.seq, sender: m.from,
-      clientMsgId: m.clientMsgId, body: m.body, sentAt: m.sentAt,
-    }),
-  };
+// RoomService
+
+export type RoomModeName = 'MODE_UNSPECIFIED' | 'SFU' | 'P2P';
+export type RoomLeaveReasonName = 'REASON_UNSPECIFIED' | 'LEFT' | 'DISCONNECTED';
+export type RoomCloseReasonName = 'REASON_UNSPECIFIED' | 'CLOSED_BY_OWNER' | 'EMPTY' | 'LIFETIME' | 'MEDIA_FAILED' | 'HOST_FAILED';
+
+export interface RoomMember {
+  readonly userId: string;
+  readonly joinTime: Timestamp;
+  readonly online: boolean;
 }
+
+export interface Room {
+  readonly roomId: string;
+  readonly ownerId: string;
+  readonly mode: RoomModeName;
+  readonly createTime: Timestamp;
+  readonly expireTime: Timestamp;
+  readonly maxMembers: number;
+  readonly members: readonly RoomMember[];
+}
+
+export interface RoomKey {
+  readonly roomId: string;
+  readonly userId: string;
+  readonly key: string;
+  readonly expireTime: Timestamp;
+}
+
+/** GetRoom, LeaveRoom, ListRoomMembers and CloseRoom requests: the room alone. */
+export interface RoomRequest {
+  readonly roomId: string;
+}
+
+export interface IssueRoomKeyRequest extends RoomRequest {
+  readonly userId: string;
+  readonly ttl: Duration | null;
+}
+
+export interface JoinRoomRequest extends RoomRequest {
+  readonly key: string;
+}
+
+export interface ListRoomMembersResponse {
+  readonly members: readonly RoomMember[];
+}
+
+export type RoomEvent = { readonly roomId: string; readonly seq: number } & (
+  | { readonly memberJoined: { readonly userId: string } }
+  | { readonly memberLeft: { readonly userId: string; readonly reason: RoomLeaveReasonName } }
+  | { readonly closed: { readonly reason: RoomCloseReasonName } }
+  | { readonly signal: { readonly fromUserId: string; readonly data: Struct } }
+);
+
+const MODE: Readonly<Record<RoomMode, RoomModeName>> = { sfu: 'SFU', p2p: 'P2P' };
+const LEFT_REASON: Readonly<Record<RoomLeaveReason, RoomLeaveReasonName>> = { left: 'LEFT', disconnected: 'DISCONNECTED' };
+const CLOSE_REASON: Readonly<Record<RoomCloseReason, RoomCloseReasonName>> = {
+  closed_by_owner: 'CLOSED_BY_OWNER', empty: 'EMPTY', lifetime: 'LIFETIME', media_failed: 'MEDIA_FAILED', host_failed: 'HOST_FAILED',
+};
+
+export const roomMember = (m: RoomSeat): RoomMember => ({ userId: m.userId, joinTime: timestamp(m.joinedAt), online: m.online });
+
+export const room = (v: RoomView): Room => ({
+  roomId: v.id,
+  ownerId: v.owner,
+  mode: MODE[v.mode],
+  createTime: timestamp(v.createdAt),
+  expireTime: timestamp(v.expiresAt),
+  maxMembers: v.maxMembers,
+  members: v.members.map(roomMember),
+});
+
+export const roomKey = (k: IssuedKey): RoomKey => ({ roomId: k.roomId, userId: k.userId, key: k.key, expireTime: timestamp(k.expiresAt) });
+
+// Pushed frames
+
+/** What is pushed to a user, as every front gets it: `messageFrame`'s, and the rooms' (RoomActor, RoomDirectory). */
+type PushedFrame =
+  | { readonly type: 'message' } & PushedMessage
+  | { readonly type: 'room.member.joined'; readonly roomId: string; readonly seq: number; readonly userId: string }
+  | { readonly type: 'room.member.left'; readonly roomId: string; readonly seq: number; readonly userId: string; readonly reason: RoomLeaveReason }
+  /** Without `seq` when the room's host died. */
+  | { readonly type: 'room.closed'; readonly roomId: string; readonly seq?: number; readonly reason: RoomCloseReason }
+  | { readonly type: 'room.signal'; readonly roomId: string; readonly from: string; readonly data: object };
 
 /** What `messageFrame` writes. */
 type PushedMessage = Omit<StoredMessage, 'sender'> & { readonly from: StoredMessage['sender'] };
+
+/**
+ * The event for a frame pushed to the user (JSON text), or null for a kind of frame this
+ * stream does not carry (`room.media.*`: SFU media is not served over gRPC).
+ */
+export function eventOfPush(frame: string): SubscribeEventsResponse | null {
+  const f = JSON.parse(frame) as PushedFrame;
+  const inRoom = (r: { roomId: string; seq?: number }) => ({ roomId: r.roomId, seq: r.seq ?? 0 });
+  switch (f.type) {
+    case 'message':
+      return {
+        message: message({
+          id: f.id, conversationId: f.conversationId, seq: f.seq, sender: f.from,
+          clientMsgId: f.clientMsgId, body: f.body, sentAt: f.sentAt,
+        }),
+      };
+    case 'room.member.joined':
+      return { roomEvent: { ...inRoom(f), memberJoined: { userId: f.userId } } };
+    case 'room.member.left':
+      return { roomEvent: { ...inRoom(f), memberLeft: { userId: f.userId, reason: LEFT_REASON[f.reason] } } };
+    case 'room.closed':
+      return { roomEvent: { ...inRoom(f), closed: { reason: CLOSE_REASON[f.reason] } } };
+    case 'room.signal':
+      return { roomEvent: { ...inRoom(f), signal: { fromUserId: f.from, data: struct(f.data) } } };
+    default:
+      return null;
+  }
+}
