@@ -4,6 +4,9 @@ import { AuthService } from './auth/AuthService.ts';
 import { TokenIssuer } from './auth/tokens.ts';
 import { log } from './log.ts';
 import { MessagingService } from './service/MessagingService.ts';
+import { FileService } from './service/FileService.ts';
+import type { FileStore } from './files/FileStore.ts';
+import { openFileStore } from './files/openFileStore.ts';
 import { RoomKeys } from './auth/roomKeys.ts';
 import { MediaService } from './rooms/MediaService.ts';
 import { RoomDirectory } from './rooms/RoomDirectory.ts';
@@ -13,6 +16,7 @@ import { Supervisor } from './supervisor/Supervisor.ts';
 import { Connections } from './transport/Connections.ts';
 import { GrpcFront } from './transport/grpc/GrpcFront.ts';
 import { registerHttpRoutes } from './transport/http/HttpFront.ts';
+import { fileRoutes } from './transport/http/fileRoutes.ts';
 import { roomRoutes } from './transport/http/roomRoutes.ts';
 import { uWS, type us_listen_socket } from './transport/http/uws.ts';
 import { RateLimiter } from './transport/RateLimiter.ts';
@@ -28,6 +32,8 @@ export class Server {
   readonly #grpc: GrpcFront;
   /** mediasoup workers for SFU rooms (or none: rooms run p2p). */
   readonly #media: MediaService;
+  /** Users' files: on disk, or in GridFS with MongoDB. */
+  readonly #files: FileStore;
   readonly #app = uWS.App();
   #listen: us_listen_socket | null = null;
   readonly startedAt = Date.now();
@@ -37,7 +43,9 @@ export class Server {
     this.#supervisor = new Supervisor(config);
     const sup = this.#supervisor;
     const auth = new AuthService(sup.storage, sup.passwords, new TokenIssuer(config.jwtSecret, config.jwtTtl));
-    const messaging = new MessagingService(sup.bus, config);
+    this.#files = openFileStore(config);
+    const files = new FileService(this.#files, sup.storage);
+    const messaging = new MessagingService(sup.bus, config, files);
     const limiter = (): RateLimiter => new RateLimiter(config.rateBurst, config.ratePeriodMs);
     const [ipLimiter, userLimiter, frameLimiter] = [limiter(), limiter(), limiter()];
     this.#limiters = [ipLimiter, userLimiter, frameLimiter];
@@ -62,7 +70,10 @@ export class Server {
         rooms: { mode: rooms.mode, mediaUnavailable: this.#media.unavailableReason },
       }),
       crashHost: config.testFaults ? (i) => sup.crashHost(i) : undefined,
-      routes: [roomRoutes({ rooms, killMediaWorker: config.testFaults ? () => this.#media.killWorker() : undefined })],
+      routes: [
+        roomRoutes({ rooms, killMediaWorker: config.testFaults ? () => this.#media.killWorker() : undefined }),
+        fileRoutes({ files }),
+      ],
     });
     this.#ws = new WsFront(this.#app, {
       auth, messaging, rooms, connections: this.#connections, frameLimiter,
@@ -86,6 +97,7 @@ export class Server {
   /** Starts the threads, then listens (gRPC, then HTTP). Resolves with the HTTP port (useful with PORT=0). */
   async start(): Promise<number> {
     this.#supervisor.start();
+    await this.#files.start();
     await this.#media.start();
     const grpcPort = await this.#grpc.start(this.#config.host, this.#config.grpcPort);
     return new Promise((resolve, reject) => {
@@ -110,6 +122,7 @@ export class Server {
     this.#connections.closeAll();
     await this.#grpc.stop();
     for (const l of this.#limiters) l.close();
+    await this.#files.close();
     await this.#supervisor.stop();
     this.#media.close();
   }

@@ -8,7 +8,7 @@ import {
 import {
   actorKey, directMembers, newMessageId, sessionActor, type ConversationId, type UserId,
 } from '../ids.ts';
-import type { ConversationRecord } from '../storage/Storage.ts';
+import type { Attachment, ConversationRecord } from '../storage/Storage.ts';
 import { DeferredReply, type Actor, type ActorContext } from './Actor.ts';
 import {
   messageFrame, type ConversationMessage, type HistoryPage, type SendAck,
@@ -36,7 +36,7 @@ export class ConversationActor implements Actor {
 
   receive(msg: ConversationMessage): unknown {
     switch (msg.type) {
-      case 'send': return this.#send(msg.from, msg.clientMsgId, msg.body);
+      case 'send': return this.#send(msg.from, msg.clientMsgId, msg.body, msg.attachment);
       case 'create': return this.#create(msg.owner, msg.name, msg.members);
       case 'addMember': return this.#addMember(msg.by, msg.user);
       case 'removeMember': return this.#removeMember(msg.by, msg.user);
@@ -67,11 +67,14 @@ export class ConversationActor implements Actor {
     this.#setConversation(conv);
   }
 
-  async #send(from: UserId, clientMsgId: string, body: string): Promise<DeferredReply> {
+  async #send(from: UserId, clientMsgId: string, body: string, attachment?: Attachment): Promise<DeferredReply> {
     await this.#ensureDirect(from);
     this.#requireMember(from);
+    // Shared before the message is stored: no member ever sees a file they cannot download.
+    if (attachment) await this.#ctx.storage.shareFile(attachment.fileId, this.#id);
     const stored = this.#ctx.storage.appendMessage({
       id: newMessageId(), conversationId: this.#id, sender: from, clientMsgId, body, sentAt: Date.now(),
+      ...(attachment && { attachment }),
     });
     // Not awaited here: the next message goes to storage in the same group commit.
     return new DeferredReply(stored.then(({ message, duplicate }): SendAck => {

@@ -1,9 +1,10 @@
 // The messages actors understand, and what they answer. Plain data: they cross threads.
 import type { ConversationId, MessageId, RoomId, UserId } from '../ids.ts';
-import type { ConversationRecord, ConversationSummary, StoredMessage } from '../storage/Storage.ts';
+import type { Attachment, ConversationRecord, ConversationSummary, StoredMessage } from '../storage/Storage.ts';
 
 export type ConversationMessage =
-  | { readonly type: 'send'; readonly from: UserId; readonly clientMsgId: string; readonly body: string }
+  /** `attachment`: a file the front has checked the sender owns. */
+  | { readonly type: 'send'; readonly from: UserId; readonly clientMsgId: string; readonly body: string; readonly attachment?: Attachment }
   | { readonly type: 'create'; readonly owner: UserId; readonly name: string; readonly members: readonly UserId[] }
   | { readonly type: 'addMember'; readonly by: UserId; readonly user: UserId }
   | { readonly type: 'removeMember'; readonly by: UserId; readonly user: UserId }
@@ -102,5 +103,6 @@ export function messageFrame(m: StoredMessage): string {
     clientMsgId: m.clientMsgId,
     body: m.body,
     sentAt: m.sentAt,
+    attachment: m.attachment,
   });
 }

@@ -6,7 +6,9 @@ import {
 } from '../ids.ts';
 import type { Bus } from '../transport/bus/Bus.ts';
 import type { ConversationInfo, ConversationList, HistoryPage, SendAck } from '../actors/messages.ts';
-import { int, optStr, str, userIds, type Fields } from './validate.ts';
+import type { Attachment } from '../storage/Storage.ts';
+import type { AttachmentSource } from './FileService.ts';
+import { fileId, int, optStr, str, userIds, type Fields } from './validate.ts';
 
 export const CLIENT_MSG_ID = { min: 1, max: 64, pattern: /^[\x21-\x7e]+$/ } as const;
 export const GROUP_NAME_MAX = 128;
@@ -18,10 +20,13 @@ export interface MessagingLimits {
 }
 
 export class MessagingService {
-  constructor(private readonly bus: Bus, private readonly limits: MessagingLimits) {}
+  /** `files`: where a sent `fileId` becomes the message's attachment (absent: messages carry no files). */
+  constructor(private readonly bus: Bus, private readonly limits: MessagingLimits, private readonly files?: AttachmentSource) {}
 
   #message(o: Fields): { clientMsgId: string; body: string } {
     const clientMsgId = str(o, 'clientMsgId', CLIENT_MSG_ID.min, CLIENT_MSG_ID.max, CLIENT_MSG_ID.pattern);
+    // A file alone is a message: its body may be empty or left out.
+    if (o.fileId !== undefined && (o.body === undefined || o.body === '')) return { clientMsgId, body: '' };
     if (typeof o.body !== 'string') throw new InvalidArgumentError('"body" must be a string');
     if (o.body.length === 0) throw new InvalidArgumentError('"body" must not be empty');
     if (Buffer.byteLength(o.body) > this.limits.maxMessageBytes) {
@@ -37,7 +42,16 @@ export class MessagingService {
 
   async send(from: UserId, conversation: ConversationId, o: Fields): Promise<SendAck> {
     const { clientMsgId, body } = this.#message(o);
-    return this.bus.ask(conversationActor(conversation), { type: 'send', from, clientMsgId, body });
+    const attachment = await this.#attachment(from, o);
+    return this.bus.ask(conversationActor(conversation), { type: 'send', from, clientMsgId, body, ...(attachment && { attachment }) });
+  }
+
+  /** The file a message carries: the sender must own it (the conversation actor then checks membership). */
+  async #attachment(from: UserId, o: Fields): Promise<Attachment | undefined> {
+    if (o.fileId === undefined) return undefined;
+    const file = fileId(o.fileId, 'fileId');
+    if (!this.files) throw new InvalidArgumentError('this server does not take files');
+    return this.files.attachment(from, file);
   }
 
   history(user: UserId, conversation: ConversationId, sinceSeq: number, limit: number): Promise<HistoryPage> {

@@ -1,6 +1,8 @@
 // Field checks shared by every front: a bad field is an InvalidArgumentError naming it.
 import { InvalidArgumentError } from '../errors.ts';
-import { parseConversationId, parseRoomId, parseUserId, type ConversationId, type RoomId, type UserId } from '../ids.ts';
+import {
+  parseConversationId, parseFileId, parseRoomId, parseUserId, type ConversationId, type FileId, type RoomId, type UserId,
+} from '../ids.ts';
 
 export type Fields = Record<string, unknown>;
 
@@ -51,6 +53,12 @@ export function conversationId(v: unknown, field: string): ConversationId {
 export function roomId(v: unknown, field: string): RoomId {
   const id = parseRoomId(v);
   if (!id) throw new InvalidArgumentError(`"${field}" is not a room id`);
+  return id;
+}
+
+export function fileId(v: unknown, field: string): FileId {
+  const id = parseFileId(v);
+  if (!id) throw new InvalidArgumentError(`"${field}" is not a file id`);
   return id;
 }
 

@@ -25,6 +25,8 @@ describe('config', () => {
       [{ JWT_TTL: 'forever' }, /JWT_TTL must look like/],
       [{ SWITCHBOARD_TEST_FAULTS: 'maybe' }, /SWITCHBOARD_TEST_FAULTS must be/],
       [{ ACTOR_HOSTS: '0' }, /ACTOR_HOSTS must be between 1/],
+      [{ USER_QUOTA_BYTES: '1GiB' }, /USER_QUOTA_BYTES must be a whole number/],
+      [{ FILE_CHUNK_BYTES: String(64 * 1024 * 1024) }, /FILE_CHUNK_BYTES must be between 256 and 8388608/],
     ];
     for (const [env, message] of bad) {
       assert.throws(() => loadConfig({ DATA_DIR: dir, ...env }), (e: unknown) => e instanceof ConfigError && message.test(e.message));

@@ -8,6 +8,8 @@ describe('errors', () => {
   it('maps each known kind to one HTTP status, gRPC code and WS code', () => {
     assert.deepEqual(ERROR_TABLE.not_found, { http: 404, grpc: 5, ws: 'not_found' });
     assert.deepEqual(ERROR_TABLE.unauthenticated, { http: 401, grpc: 16, ws: 'unauthenticated' });
+    assert.deepEqual(ERROR_TABLE.quota_exceeded, { http: 413, grpc: 8, ws: 'quota_exceeded' });
+    assert.deepEqual(ERROR_TABLE.range_not_satisfiable, { http: 416, grpc: 11, ws: 'range_not_satisfiable' });
     const p = toPublicError(new PermissionDeniedError('no'));
     assert.equal(p.mapping.http, 403);
     assert.equal(p.message, 'no');

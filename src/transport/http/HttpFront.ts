@@ -7,7 +7,7 @@ import { bearerToken } from '../../auth/tokens.ts';
 import type { MessagingService } from '../../service/MessagingService.ts';
 import { asObject, conversationId, intText, userId } from '../../service/validate.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
-import { HttpExchange } from './HttpExchange.ts';
+import { HttpExchange, type BodyMode } from './HttpExchange.ts';
 import type { TemplatedApp } from './uws.ts';
 
 export interface HttpFrontDeps {
@@ -37,6 +37,8 @@ export interface Call {
 export interface RouteKit {
   open(method: Method, pattern: string, handler: (x: HttpExchange) => Promise<[number, unknown]>): void;
   authed(method: Method, pattern: string, handler: (c: Call) => Promise<[number, unknown]>): void;
+  /** An authed route that answers by itself (a streamed download) and may stream its request body (an upload). */
+  streamed(method: Method, pattern: string, body: 'stream' | 'json', handler: (c: Call) => Promise<void>): void;
 }
 
 export const CORS_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
@@ -53,25 +55,40 @@ export function registerHttpRoutes(app: TemplatedApp, d: HttpFrontDeps): void {
 
   const paramCount = (pattern: string): number => pattern.split('/').filter((s) => s.startsWith(':')).length;
 
-  /** A route anyone may call (rate-limited by IP). */
-  function open(method: Method, pattern: string, handler: (x: HttpExchange) => Promise<[number, unknown]>): void {
+  /** Any route: rate-limited by IP; the handler answers. */
+  function route(method: Method, pattern: string, body: BodyMode, handler: (x: HttpExchange) => Promise<void>): void {
     app[method](pattern, (res, req) => {
-      const x = new HttpExchange(res, req, paramCount(pattern), cors, d.maxBodyBytes);
+      const x = new HttpExchange(res, req, paramCount(pattern), cors, body);
       void (async () => {
         d.ipLimiter.take(`ip:${x.ip}`, 'requests from this address');
-        const [status, body] = await handler(x);
-        x.json(status, body);
+        await handler(x);
       })().catch((e) => x.error(e));
     });
   }
 
+  /** A route anyone may call (rate-limited by IP). */
+  function open(method: Method, pattern: string, handler: (x: HttpExchange) => Promise<[number, unknown]>): void {
+    route(method, pattern, d.maxBodyBytes, async (x) => {
+      const [status, body] = await handler(x);
+      x.json(status, body);
+    });
+  }
+
+  /** The caller of a route that needs a Bearer token (then rate-limited by user too). */
+  async function caller(x: HttpExchange): Promise<Call> {
+    const user = await d.auth.authenticate(bearerToken(x.header('authorization')));
+    d.userLimiter.take(`user:${user}`, 'requests by this user');
+    return { x, user, body: async () => asObject(await x.body()) };
+  }
+
   /** A route that needs a Bearer token (rate-limited by IP, then by user). */
   function authed(method: Method, pattern: string, handler: (c: Call) => Promise<[number, unknown]>): void {
-    open(method, pattern, async (x) => {
-      const user = await d.auth.authenticate(bearerToken(x.header('authorization')));
-      d.userLimiter.take(`user:${user}`, 'requests by this user');
-      return handler({ x, user, body: async () => asObject(await x.body()) });
-    });
+    open(method, pattern, async (x) => handler(await caller(x)));
+  }
+
+  /** An authed route that writes its own answer, reading its body as a stream or as JSON. */
+  function streamed(method: Method, pattern: string, body: 'stream' | 'json', handler: (c: Call) => Promise<void>): void {
+    route(method, pattern, body === 'stream' ? 'stream' : d.maxBodyBytes, async (x) => handler(await caller(x)));
   }
 
   app.options('/*', (res, req) => new HttpExchange(res, req, 0, [...cors, ['access-control-max-age', String(CORS_MAX_AGE_S)]]).empty(204));
@@ -104,7 +121,7 @@ export function registerHttpRoutes(app: TemplatedApp, d: HttpFrontDeps): void {
   authed('del', '/v1/groups/:id/members/:user', async (c) =>
     [200, await d.messaging.removeMember(c.user, conversationId(c.x.params[0], 'id'), userId(c.x.params[1], 'user'))]);
 
-  for (const group of d.routes ?? []) group({ open, authed });
+  for (const group of d.routes ?? []) group({ open, authed, streamed });
 
   if (d.crashHost) {
     const crash = d.crashHost;
