@@ -83,7 +83,7 @@ export class Server {
       authTimeoutMs: config.wsAuthTimeoutMs,
     });
     this.#grpc = new GrpcFront({
-      auth, messaging, rooms, connections: this.#connections, ipLimiter, userLimiter,
+      auth, messaging, rooms, files, connections: this.#connections, ipLimiter, userLimiter,
       maxMessageBytes: config.grpcMaxMessageBytes,
       maxPendingEvents: config.grpcMaxPendingEvents,
     });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WsClient, type Frame } from '../helpers/clients.ts';
 import {
-  expectStatus, GrpcClients, registerGrpc, waitFor, type Obj, type Subscription,
+  expectStatus, GrpcClients, registerGrpcUsers, waitFor, type Obj, type Subscription,
 } from '../helpers/grpcClients.ts';
 import { joinWs, roomEvent } from '../helpers/rooms.ts';
 import { removeDataDir, startServer, type RunningServer } from '../helpers/server.ts';
@@ -23,8 +23,7 @@ describe('gRPC front: rooms', () => {
   const subscriptions: Subscription[] = [];
 
   /** Fresh users for each test, so one test's connections never keep another's members online. */
-  const people = <N extends string[]>(...names: N) =>
-    Promise.all(names.map((n) => registerGrpc(g, n))) as Promise<{ [K in keyof N]: Obj }>;
+  const people = <N extends string[]>(...names: N) => registerGrpcUsers(g, ...names);
   const connect = async (u: Obj): Promise<WsClient> => {
     const c = await WsClient.connect(server.wsUrl, u.token);
     sockets.push(c);

@@ -65,6 +65,63 @@ export class GrpcClients {
     return this.call(SERVICE.rooms, method, request, o);
   }
 
+  files<R = Obj>(method: string, request: Obj = {}, o: CallOptions = {}): Promise<R> {
+    return this.call(SERVICE.files, method, request, o);
+  }
+
+  /**
+   * Opens an UploadFile call; the test writes the messages (`{ metadata }`, `{ chunk }`)
+   * and ends, cancels or abandons it. `answer` settles with the File or the ServiceError.
+   */
+  openUpload(o: CallOptions = {}): FileUpload {
+    const client = this.client(SERVICE.files) as unknown as { UploadFile: Function };
+    let call!: grpc.ClientWritableStream<Obj>;
+    const answer = new Promise<Obj>((resolve, reject) => {
+      call = client.UploadFile(metadataFor(o), { deadline: Date.now() + (o.deadlineMs ?? DEFAULT_DEADLINE_MS) },
+        (err: grpc.ServiceError | null, value: Obj) => (err ? reject(err) : resolve(value)));
+    });
+    answer.catch(() => { /* the test awaits it when it cares */ });
+    return { call, answer };
+  }
+
+  /**
+   * Uploads `chunks` after `metadata`, each written once the call can take it (client-side
+   * backpressure); resolves with the File. An answer before the last chunk (a refusal)
+   * stops the writing.
+   */
+  async upload(metadata: Obj, chunks: readonly Buffer[], o: CallOptions = {}): Promise<Obj> {
+    const { call, answer } = this.openUpload(o);
+    let answered = false;
+    void answer.then(() => { answered = true; }, () => { answered = true; });
+    for (const m of [{ metadata }, ...chunks.map((chunk) => ({ chunk }))]) {
+      if (answered) break;
+      if (!call.write(m)) await new Promise((r) => { call.once('drain', r); void answer.finally(() => r(undefined)); });
+    }
+    call.end();
+    return answer;
+  }
+
+  /** Opens a DownloadFile stream; the test reads it. */
+  openDownload(request: Obj, o: CallOptions = {}): grpc.ClientReadableStream<Obj> {
+    const client = this.client(SERVICE.files) as unknown as { DownloadFile: Function };
+    return client.DownloadFile(request, metadataFor(o), { deadline: Date.now() + (o.deadlineMs ?? DEFAULT_DEADLINE_MS) });
+  }
+
+  /** A whole DownloadFile: the `file` message, the bytes, and each chunk's size; rejects with the ServiceError. */
+  async download(request: Obj, o: CallOptions = {}): Promise<Downloaded> {
+    const stream = this.openDownload(request, o);
+    let file: Obj | null = null;
+    const chunks: Buffer[] = [];
+    const order: string[] = [];
+    for await (const m of stream as AsyncIterable<Obj>) {
+      order.push(m.data);
+      if (m.data === 'file') file = m.file;
+      else chunks.push(m.chunk);
+    }
+    if (!file) throw new Error('no file message on the stream');
+    return { file, data: Buffer.concat(chunks), chunkSizes: chunks.map((c) => c.length), order };
+  }
+
   /** SubscribeEvents for the token's user. */
   subscribe(token: string | null, o: Omit<CallOptions, 'token'> = {}): Subscription {
     const client = this.client(SERVICE.messaging) as unknown as { SubscribeEvents: Function };
@@ -77,6 +134,19 @@ export class GrpcClients {
     for (const c of this.#clients.values()) c.close();
     this.#channel.close();
   }
+}
+
+export interface FileUpload {
+  readonly call: grpc.ClientWritableStream<Obj>;
+  readonly answer: Promise<Obj>;
+}
+
+export interface Downloaded {
+  readonly file: Obj;
+  readonly data: Buffer;
+  readonly chunkSizes: number[];
+  /** Which member of `data` each message set, in order (`file` first, then `chunk`s). */
+  readonly order: string[];
 }
 
 /** One SubscribeEvents stream; queues every event for tests to wait on. */
@@ -172,6 +242,11 @@ export async function registerGrpc(g: GrpcClients, prefix = 'user'): Promise<{ u
   const username = `${prefix}${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 6)}`;
   const r = await g.auth('Register', { username, password: TEST_PASSWORD });
   return { userId: r.userId, username: r.username, token: r.token };
+}
+
+/** One fresh user per name, registered over gRPC, in the order named. */
+export function registerGrpcUsers<N extends string[]>(g: GrpcClients, ...names: N): Promise<{ [K in keyof N]: Obj }> {
+  return Promise.all(names.map((n) => registerGrpc(g, n))) as Promise<{ [K in keyof N]: Obj }>;
 }
 
 /** How many sockets and event streams the server's connection registry holds (/healthz). */

@@ -10,6 +10,7 @@ import { DEFAULTS } from '../../src/config.ts';
 import { NotFoundError } from '../../src/errors.ts';
 import { actorKey, type ActorId, type UserId } from '../../src/ids.ts';
 import { MediaService } from '../../src/rooms/MediaService.ts';
+import { FileService } from '../../src/service/FileService.ts';
 import { MessagingService } from '../../src/service/MessagingService.ts';
 import { RoomService } from '../../src/service/RoomService.ts';
 import type { Bus, EventHandler, PushHandler } from '../../src/transport/bus/Bus.ts';
@@ -88,11 +89,13 @@ export async function startInProcessFront(o: InProcessFrontOptions = {}): Promis
     isOpen: () => false, relay: () => {}, deliver: () => {}, failed: () => {},
   });
   const rooms = new RoomService(bus, new RoomKeys(TEST_SECRET), media, { roomKeyTtlS: DEFAULTS.ROOM_KEY_TTL_S });
+  // No store behind FileService: files (streams, quota, disk) are the real server's tests (grpc-files.test.ts).
+  const files = new FileService(undefined as never, undefined as never);
   const connections = new Connections(bus);
   const limiter = (): RateLimiter => new RateLimiter(o.rateBurst ?? DEFAULTS.RATE_BURST, o.ratePeriodMs ?? 0);
   const [ipLimiter, userLimiter] = [limiter(), limiter()];
   const front = new GrpcFront({
-    auth, messaging, rooms, connections, ipLimiter, userLimiter,
+    auth, messaging, rooms, files, connections, ipLimiter, userLimiter,
     maxMessageBytes: DEFAULTS.GRPC_MAX_MESSAGE_BYTES,
     maxPendingEvents: o.maxPendingEvents ?? DEFAULTS.GRPC_MAX_PENDING_EVENTS,
   });

@@ -1,6 +1,7 @@
 // How every RPC of ours runs: the Bearer token in `authorization` metadata is checked here
 // and nowhere else, rate limits are taken (per peer address before sign-in, per user
-// after), and the answer is either the handler's value or its error as a gRPC status.
+// after), and the answer is either the handler's value or its error as a gRPC status
+// (naming the RPC's fields in proto spelling: fieldNames.ts).
 // A call that ended first (deadline passed, client cancelled) gets nothing more: grpc-js
 // has already answered it, and work not yet started is not started.
 import type * as grpc from '@grpc/grpc-js';
@@ -10,6 +11,7 @@ import type { UserId } from '../../ids.ts';
 import { describe } from '../../errors.ts';
 import { log } from '../../log.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
+import { inProtoNames, SAME_NAMES, type FieldNames } from './fieldNames.ts';
 import { toGrpcStatus } from './status.ts';
 
 export interface CallGuardDeps {
@@ -23,9 +25,16 @@ export interface CallGuardDeps {
 export const AUTHORIZATION_METADATA = 'authorization';
 
 /** Thrown inside a handler when its call has ended: nothing is left to do or to send. */
-class CallEnded extends Error {}
+export class CallEnded extends Error {
+  constructor() {
+    super('the call has ended');
+  }
+}
 
-type SurfaceCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+type SurfaceCall =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>
+  | grpc.ServerReadableStream<unknown, unknown>;
 
 export class CallGuard {
   readonly #d: CallGuardDeps;
@@ -35,29 +44,40 @@ export class CallGuard {
   }
 
   /** A unary RPC anyone may call. */
-  open<Req, Res>(method: string, fn: (req: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => this.#answer(method, call, callback, async () => {
+  open<Req, Res>(method: string, fn: (req: Req) => Promise<Res>, names = SAME_NAMES): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => this.#answer(method, names, call, callback, async () => {
       this.#d.ipLimiter.take(`ip:${peerAddress(call)}`, 'requests from this address');
       return fn(call.request);
     });
   }
 
   /** A unary RPC that needs a token. */
-  authed<Req, Res>(method: string, fn: (req: Req, user: UserId) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-    return (call, callback) => this.#answer(method, call, callback, async () => fn(call.request, await this.#authenticate(call)));
+  authed<Req, Res>(method: string, fn: (req: Req, user: UserId) => Promise<Res>, names = SAME_NAMES): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => this.#answer(method, names, call, callback, async () => fn(call.request, await this.#authenticate(call)));
+  }
+
+  /**
+   * A client-streaming RPC that needs a token: `fn` reads the call's messages and answers
+   * once. The messages wait, unread, until the caller is known.
+   */
+  authedClientStream<Req, Res>(
+    method: string, fn: (call: grpc.ServerReadableStream<Req, Res>, user: UserId) => Promise<Res>, names = SAME_NAMES,
+  ): grpc.handleClientStreamingCall<Req, Res> {
+    return (call, callback) => this.#answer(method, names, call, callback, async () => fn(call, await this.#authenticate(call)));
   }
 
   /**
    * A server-streaming RPC that needs a token. Once the caller is known, `start` owns the
-   * stream (and its end); a call that ended during authentication is never started.
+   * stream (and its end); a call that ended during authentication is never started. An
+   * error `start` throws (or rejects with) before it ends the stream ends it with its status.
    */
   authedStream<Req, Res>(
-    method: string, start: (call: grpc.ServerWritableStream<Req, Res>, user: UserId) => void,
+    method: string, start: (call: grpc.ServerWritableStream<Req, Res>, user: UserId) => void | Promise<void>, names = SAME_NAMES,
   ): grpc.handleServerStreamingCall<Req, Res> {
     return (call) => {
       this.#authenticate(call).then((user) => start(call, user)).catch((e: unknown) => {
         if (e instanceof CallEnded) return;
-        const status = toGrpcStatus(e, { method });
+        const status = toGrpcStatus(inProtoNames(e, names), { method });
         if (!call.cancelled) call.emit('error', status);
       });
     };
@@ -72,7 +92,8 @@ export class CallGuard {
   }
 
   #answer<Res>(
-    method: string, call: grpc.ServerUnaryCall<unknown, Res>, callback: grpc.sendUnaryData<Res>, work: () => Promise<Res>,
+    method: string, names: FieldNames, call: { readonly cancelled: boolean }, callback: grpc.sendUnaryData<Res>,
+    work: () => Promise<Res>,
   ): void {
     if (call.cancelled) return;
     work().then(
@@ -82,7 +103,7 @@ export class CallGuard {
       },
       (e) => {
         if (e instanceof CallEnded) return;
-        const status = toGrpcStatus(e, { method });
+        const status = toGrpcStatus(inProtoNames(e, names), { method });
         if (!call.cancelled) callback(status);
       },
     ).catch((e: unknown) => log.error('grpc: cannot answer a call', { method, err: describe(e) }));

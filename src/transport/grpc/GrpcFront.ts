@@ -1,17 +1,20 @@
-// The gRPC front (@grpc/grpc-js) beside the uWS one: AuthService, MessagingService and
-// RoomService (proto/switchboard/v1), the standard health service and server reflection, so
-// generic tools (grpcurl, grpc-health-probe) work against it. Its lifecycle: bind, serve, drain.
+// The gRPC front (@grpc/grpc-js) beside the uWS one: AuthService, MessagingService,
+// RoomService and FileService (proto/switchboard/v1), the standard health service and
+// server reflection, so generic tools (grpcurl, grpc-health-probe) work against it. Its
+// lifecycle: bind, serve, drain.
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { AuthService } from '../../auth/AuthService.ts';
 import { log } from '../../log.ts';
+import type { FileService } from '../../service/FileService.ts';
 import type { MessagingService } from '../../service/MessagingService.ts';
 import type { RoomService } from '../../service/RoomService.ts';
 import type { Connections } from '../Connections.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
 import { authServiceHandlers } from './authService.ts';
 import { CallGuard } from './CallGuard.ts';
+import { fileServiceHandlers } from './fileService.ts';
 import { messagingServiceHandlers } from './messagingService.ts';
 import { CONTRACT_FILES, loadContract, SERVICE, serviceDefinition } from './protos.ts';
 import { reflectionContract } from './reflectionDescriptors.ts';
@@ -21,10 +24,14 @@ export interface GrpcFrontDeps {
   readonly auth: AuthService;
   readonly messaging: MessagingService;
   readonly rooms: RoomService;
+  readonly files: FileService;
   readonly connections: Connections;
   readonly ipLimiter: RateLimiter;
   readonly userLimiter: RateLimiter;
-  /** Largest message received or sent, in bytes (RESOURCE_EXHAUSTED beyond). */
+  /**
+   * Largest message received or sent, in bytes (RESOURCE_EXHAUSTED beyond). File chunks
+   * (FILE_CHUNK_BYTES, 64 KiB) fit the default 4 MiB many times over.
+   */
   readonly maxMessageBytes: number;
   /** Events a subscriber may leave unread before it is ended as too slow. */
   readonly maxPendingEvents: number;
@@ -36,11 +43,8 @@ export const GRPC_KEEPALIVE_TIMEOUT_MS = 20_000;
 /** On shutdown, calls still running after this are cut. */
 export const GRPC_SHUTDOWN_GRACE_MS = 5_000;
 
-/**
- * What this server serves, as health and reflection report it. FileService is in the
- * contract but not served yet: gRPC answers it UNIMPLEMENTED.
- */
-export const SERVED_SERVICES = [SERVICE.auth, SERVICE.messaging, SERVICE.rooms] as const;
+/** What this server serves, as health and reflection report it: the whole contract. */
+export const SERVED_SERVICES = [SERVICE.auth, SERVICE.messaging, SERVICE.rooms, SERVICE.files] as const;
 /** The health service's name for the server as a whole. */
 const WHOLE_SERVER = '';
 
@@ -61,6 +65,7 @@ export class GrpcFront {
     this.#server.addService(serviceDefinition(contract, SERVICE.auth), authServiceHandlers(d.auth, guard));
     this.#server.addService(serviceDefinition(contract, SERVICE.messaging), messagingServiceHandlers(d, guard));
     this.#server.addService(serviceDefinition(contract, SERVICE.rooms), roomServiceHandlers(d.rooms, guard));
+    this.#server.addService(serviceDefinition(contract, SERVICE.files), fileServiceHandlers(d, guard));
     this.#health = new HealthImplementation();
     this.#setHealth('NOT_SERVING');
     this.#health.addToServer(this.#server);

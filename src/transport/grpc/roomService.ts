@@ -5,6 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { RoomService } from '../../service/RoomService.ts';
 import { roomId } from '../../service/validate.ts';
 import type { CallGuard } from './CallGuard.ts';
+import type { FieldNames } from './fieldNames.ts';
 import {
   durationSeconds, room, roomKey, roomMember,
   type Empty, type IssueRoomKeyRequest, type JoinRoomRequest, type ListRoomMembersResponse, type Room,
@@ -12,7 +13,13 @@ import {
 } from './wire.ts';
 
 const EMPTY: Empty = {};
-const target = (req: RoomRequest) => roomId(req.roomId, 'roomId');
+const target = (req: RoomRequest) => roomId(req.roomId, 'room_id');
+/**
+ * Fields the shared RoomService names otherwise than the contract (fieldNames.ts). `ttl`
+ * keeps the name `ttlS` in errors, as room_service.proto documents: its whole seconds are
+ * what is checked.
+ */
+const KEY_FIELDS: FieldNames = { userId: 'user_id' };
 
 export function roomServiceHandlers(rooms: RoomService, guard: CallGuard): grpc.UntypedServiceImplementation {
   return {
@@ -23,7 +30,7 @@ export function roomServiceHandlers(rooms: RoomService, guard: CallGuard): grpc.
     GetRoom: guard.authed<RoomRequest, Room>('GetRoom', async (req, user) => room(await rooms.get(user, target(req)))),
 
     IssueRoomKey: guard.authed<IssueRoomKeyRequest, RoomKey>('IssueRoomKey', async (req, user) =>
-      roomKey(await rooms.issueKey(user, target(req), { userId: req.userId, ttlS: durationSeconds(req.ttl) }))),
+      roomKey(await rooms.issueKey(user, target(req), { userId: req.userId, ttlS: durationSeconds(req.ttl) })), KEY_FIELDS),
 
     JoinRoom: guard.authed<JoinRoomRequest, Room>('JoinRoom', async (req, user) =>
       room(await rooms.join(user, target(req), { key: req.key }))),

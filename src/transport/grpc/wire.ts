@@ -5,8 +5,13 @@ import type { Session } from '../../auth/AuthService.ts';
 import type {
   HistoryPage, RoomCloseReason, RoomLeaveReason, RoomMember as RoomSeat, RoomMode, RoomView, SendAck,
 } from '../../actors/messages.ts';
+import type { FileMeta, QuotaUse } from '../../files/FileStore.ts';
+import type { UserId } from '../../ids.ts';
+import type { FileView } from '../../service/FileService.ts';
 import type { IssuedKey } from '../../service/RoomService.ts';
-import type { ConversationRecord, ConversationSummary, StoredMessage } from '../../storage/Storage.ts';
+import type {
+  Attachment as StoredAttachment, ConversationRecord, ConversationSummary, StoredMessage,
+} from '../../storage/Storage.ts';
 
 /** google.protobuf.Timestamp */
 export interface Timestamp {
@@ -86,6 +91,13 @@ export const sessionReply = (s: Session): SessionReply => ({ userId: s.userId, u
 
 // MessagingService
 
+export interface Attachment {
+  readonly fileId: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly sizeBytes: number;
+}
+
 export interface Message {
   readonly messageId: string;
   readonly conversationId: string;
@@ -94,6 +106,8 @@ export interface Message {
   readonly clientMsgId: string;
   readonly body: string;
   readonly sendTime: Timestamp;
+  /** Null when the message carries no file. */
+  readonly attachment: Attachment | null;
 }
 
 export type ConversationKind = 'KIND_UNSPECIFIED' | 'DIRECT' | 'GROUP';
@@ -114,6 +128,8 @@ export interface SendMessageRequest {
   readonly recipientId?: string;
   readonly clientMsgId: string;
   readonly body: string;
+  /** Empty: no file. */
+  readonly fileId: string;
 }
 
 export interface SendMessageResponse {
@@ -160,6 +176,10 @@ export interface GroupMemberRequest {
   readonly userId: string;
 }
 
+export const attachment = (a: StoredAttachment): Attachment => ({
+  fileId: a.fileId, filename: a.name, contentType: a.contentType, sizeBytes: a.size,
+});
+
 export const message = (m: StoredMessage): Message => ({
   messageId: m.id,
   conversationId: m.conversationId,
@@ -168,6 +188,7 @@ export const message = (m: StoredMessage): Message => ({
   clientMsgId: m.clientMsgId,
   body: m.body,
   sendTime: timestamp(m.sentAt),
+  attachment: m.attachment ? attachment(m.attachment) : null,
 });
 
 export const sendAck = (a: SendAck): SendMessageResponse => ({
@@ -281,6 +302,73 @@ export const room = (v: RoomView): Room => ({
 
 export const roomKey = (k: IssuedKey): RoomKey => ({ roomId: k.roomId, userId: k.userId, key: k.key, expireTime: timestamp(k.expiresAt) });
 
+// FileService
+
+export interface File {
+  readonly fileId: string;
+  readonly ownerId: string;
+  readonly filename: string;
+  readonly contentType: string;
+  readonly sizeBytes: number;
+  readonly createTime: Timestamp;
+  readonly sha256: string;
+}
+
+export interface FileMetadata {
+  readonly filename: string;
+  readonly contentType: string;
+  /** 0: not declared. */
+  readonly sizeBytes: number;
+}
+
+export type UploadFileRequest =
+  | { readonly data: 'metadata'; readonly metadata: FileMetadata }
+  | { readonly data: 'chunk'; readonly chunk: Buffer }
+  /** Neither set (a client sent an empty message). */
+  | { readonly data?: undefined };
+
+export interface DownloadFileRequest {
+  readonly fileId: string;
+  readonly offset: number;
+  /** 0: to the end. */
+  readonly length: number;
+}
+
+export type DownloadFileResponse = { readonly file: File } | { readonly chunk: Buffer };
+
+/** DeleteFile's request. */
+export interface FileRequest {
+  readonly fileId: string;
+}
+
+export interface Quota {
+  readonly usedBytes: number;
+  readonly limitBytes: number;
+  readonly maxFileBytes: number;
+  readonly reservedBytes: number;
+}
+
+export interface ListFilesResponse {
+  readonly files: readonly File[];
+  readonly quota: Quota;
+}
+
+/** A file as a reader is told of it (DownloadFile). */
+export const storedFile = (m: FileMeta): File => ({
+  fileId: m.id, ownerId: m.owner, filename: m.name, contentType: m.contentType, sizeBytes: m.size,
+  createTime: timestamp(m.createdAt), sha256: m.sha256,
+});
+
+/** One of `owner`'s files, as FileService answers its owner (UploadFile, ListFiles). */
+export const ownFile = (v: FileView, owner: UserId): File => ({
+  fileId: v.fileId, ownerId: owner, filename: v.name, contentType: v.contentType, sizeBytes: v.size,
+  createTime: timestamp(v.createdAt), sha256: v.sha256,
+});
+
+export const quota = (q: QuotaUse): Quota => ({
+  usedBytes: q.usedBytes, limitBytes: q.limitBytes, maxFileBytes: q.maxFileBytes, reservedBytes: q.reservedBytes,
+});
+
 // Pushed frames
 
 /** What is pushed to a user, as every front gets it: `messageFrame`'s, and the rooms' (RoomActor, RoomDirectory). */
@@ -307,7 +395,7 @@ export function eventOfPush(frame: string): SubscribeEventsResponse | null {
       return {
         message: message({
           id: f.id, conversationId: f.conversationId, seq: f.seq, sender: f.from,
-          clientMsgId: f.clientMsgId, body: f.body, sentAt: f.sentAt,
+          clientMsgId: f.clientMsgId, body: f.body, sentAt: f.sentAt, ...(f.attachment && { attachment: f.attachment }),
         }),
       };
     case 'room.member.joined':
