@@ -1,6 +1,6 @@
 // Every RPC of AuthService and MessagingService, through a real grpc-js client against a
-// real server process; health; files answered UNIMPLEMENTED, rooms served
-// (grpc-rooms.test.ts has the rest); a cancelled subscription leaving the connection registry.
+// real server process; health; files and rooms served (grpc-files.test.ts and
+// grpc-rooms.test.ts have the rest); a cancelled subscription leaving the connection registry.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -128,14 +128,14 @@ describe('gRPC front: every RPC', () => {
     await waitFor('the registry to drop back', async () => (await registryConnections(server)) === before);
   });
 
-  it('answers health for the server and each served service, UNIMPLEMENTED for files, and serves rooms', async () => {
-    for (const service of ['', SERVICE.auth, SERVICE.messaging, SERVICE.rooms]) {
+  it('answers health for the server and each service, and serves files and rooms', async () => {
+    for (const service of ['', SERVICE.auth, SERVICE.messaging, SERVICE.rooms, SERVICE.files]) {
       const h = await g.call(SERVICE.health, 'Check', { service });
       assert.equal(h.status, 'SERVING', service);
     }
-    await expectStatus(g.call(SERVICE.health, 'Check', { service: SERVICE.files }), 'NOT_FOUND');
-    await expectStatus(g.call(SERVICE.files, 'GetQuota', {}, { token: alice.token }), 'UNIMPLEMENTED');
-    await expectStatus(g.call(SERVICE.files, 'DeleteFile', { fileId: 'x' }, { token: alice.token }), 'UNIMPLEMENTED');
+    await expectStatus(g.call(SERVICE.health, 'Check', { service: 'switchboard.v1.NoSuchService' }), 'NOT_FOUND');
+    const quota = await g.files('GetQuota', {}, { token: alice.token });
+    assert.equal(quota.usedBytes, 0);
     const room = await g.rooms('CreateRoom', {}, { token: alice.token });
     assert.equal(room.ownerId, alice.userId);
     assert.deepEqual(await g.rooms('CloseRoom', { roomId: room.roomId }, { token: alice.token }), {});
