@@ -85,20 +85,20 @@ describe('gRPC front: mapped error statuses', () => {
       'NOT_FOUND', /not a member/);
   });
 
-  it('INVALID_ARGUMENT: bad fields, named', async () => {
+  it('INVALID_ARGUMENT: bad fields, named as the proto names them', async () => {
     const opts = { token: alice.token };
     const cases: [string, Obj, RegExp][] = [
-      ['SendMessage', { recipientId: bob.userId, clientMsgId: '', body: 'x' }, /"clientMsgId" must be 1 to 64/],
-      ['SendMessage', { recipientId: bob.userId, clientMsgId: 'has space', body: 'x' }, /"clientMsgId" has characters/],
+      ['SendMessage', { recipientId: bob.userId, clientMsgId: '', body: 'x' }, /"client_msg_id" must be 1 to 64/],
+      ['SendMessage', { recipientId: bob.userId, clientMsgId: 'has space', body: 'x' }, /"client_msg_id" has characters/],
       ['SendMessage', { recipientId: bob.userId, clientMsgId: 'a', body: '' }, /"body" must not be empty/],
-      ['SendMessage', { recipientId: 'nobody', clientMsgId: 'a', body: 'x' }, /"recipientId" is not a user id/],
+      ['SendMessage', { recipientId: 'nobody', clientMsgId: 'a', body: 'x' }, /"recipient_id" is not a user id/],
       ['SendMessage', { recipientId: alice.userId, clientMsgId: 'a', body: 'x' }, /needs another user/],
-      ['SendMessage', { clientMsgId: 'a', body: 'x' }, /set "conversationId" or "recipientId"/],
-      ['SendMessage', { conversationId: 'dm_nonsense', clientMsgId: 'a', body: 'x' }, /"conversationId" is not a conversation id/],
-      ['ListMessages', { conversationId: group.conversationId, sinceSeq: -1 }, /"sinceSeq" must be between/],
-      ['ListMessages', { conversationId: group.conversationId, pageSize: 100_000 }, /must be between 1 and/],
+      ['SendMessage', { clientMsgId: 'a', body: 'x' }, /set "conversation_id" or "recipient_id"/],
+      ['SendMessage', { conversationId: 'dm_nonsense', clientMsgId: 'a', body: 'x' }, /"conversation_id" is not a conversation id/],
+      ['ListMessages', { conversationId: group.conversationId, sinceSeq: -1 }, /"since_seq" must be between/],
+      ['ListMessages', { conversationId: group.conversationId, pageSize: 100_000 }, /"page_size" must be between 1 and/],
       ['CreateGroup', { name: 'x', members: ['not-a-user'] }, /"members\[0\]" is not a user id/],
-      ['AddGroupMember', { conversationId: group.conversationId, userId: '' }, /"userId" is not a user id/],
+      ['AddGroupMember', { conversationId: group.conversationId, userId: '' }, /"user_id" is not a user id/],
     ];
     for (const [method, req, details] of cases) await expectStatus(g.messaging(method, req, opts), 'INVALID_ARGUMENT', details);
     await expectStatus(g.auth('Register', { username: 'x', password: TEST_PASSWORD }), 'INVALID_ARGUMENT', /"username" must be 3 to 32/);

@@ -62,7 +62,8 @@ describe('grpcurl against the gRPC front', { skip }, () => {
     const list = await grpcurl([], 'list');
     assert.equal(list.code, 0, list.stderr);
     assert.deepEqual(list.stdout.trim().split('\n').sort(), [
-      'grpc.health.v1.Health', 'switchboard.v1.AuthService', 'switchboard.v1.MessagingService', 'switchboard.v1.RoomService',
+      'grpc.health.v1.Health', 'switchboard.v1.AuthService', 'switchboard.v1.FileService', 'switchboard.v1.MessagingService',
+      'switchboard.v1.RoomService',
     ]);
     // Describing needs every file's descriptor, dependencies (google.protobuf.Timestamp) included.
     const described = await grpcurl([], 'describe', 'switchboard.v1.MessagingService.SendMessage');
@@ -75,6 +76,10 @@ describe('grpcurl against the gRPC front', { skip }, () => {
     const signal = await grpcurl([], 'describe', 'switchboard.v1.RoomSignal');
     assert.equal(signal.code, 0, signal.stderr);
     assert.match(signal.stdout, /\.google\.protobuf\.Struct data = 2;/);
+    // A message with reserved fields: its ranges must be well-formed for grpcurl to take the file at all.
+    const file = await grpcurl([], 'describe', 'switchboard.v1.File');
+    assert.equal(file.code, 0, file.stderr);
+    assert.match(file.stdout, /reserved 6;/);
   });
 
   it('checks health', async () => {
@@ -93,6 +98,9 @@ describe('grpcurl against the gRPC front', { skip }, () => {
     const me = await grpcurl(['-H', `authorization: Bearer ${session.token}`], 'switchboard.v1.AuthService/GetCurrentUser');
     assert.equal(me.code, 0, me.stderr);
     assert.equal(JSON.parse(me.stdout).username, user.username);
+    const quota = await grpcurl(['-H', `authorization: Bearer ${session.token}`], 'switchboard.v1.FileService/GetQuota');
+    assert.equal(quota.code, 0, quota.stderr);
+    assert.ok(Number(JSON.parse(quota.stdout).limit_bytes ?? JSON.parse(quota.stdout).limitBytes) > 0, quota.stdout);
 
     const refused = await grpcurl(['-d', JSON.stringify({ username: user.username, password: 'wrong horse battery' })], 'switchboard.v1.AuthService/Login');
     assert.notEqual(refused.code, 0);

@@ -183,15 +183,15 @@ describe('gRPC front: rooms', () => {
     await expectStatus(g.rooms('JoinRoom', { roomId: room.roomId, key: bobKey }, { token: bob.token }), 'NOT_FOUND', /room is closed/);
   });
 
-  it('INVALID_ARGUMENT: bad ids, keys and key lifetimes, named', async () => {
+  it('INVALID_ARGUMENT: bad ids, keys and key lifetimes, named as the proto names them (ttl in whole seconds as "ttlS")', async () => {
     const [alice, bob] = await people('alice', 'bob');
     const as = { token: alice.token };
     for (const method of ['GetRoom', 'ListRoomMembers', 'LeaveRoom', 'CloseRoom', 'JoinRoom', 'IssueRoomKey']) {
-      await expectStatus(g.rooms(method, { roomId: 'nope', userId: bob.userId, key: 'k' }, as), 'INVALID_ARGUMENT', /"roomId" is not a room id/);
+      await expectStatus(g.rooms(method, { roomId: 'nope', userId: bob.userId, key: 'k' }, as), 'INVALID_ARGUMENT', /"room_id" is not a room id/);
     }
     const { room } = await roomWithKeys(alice);
     const key = (req: Obj) => g.rooms('IssueRoomKey', { roomId: room.roomId, userId: bob.userId, ...req }, as);
-    await expectStatus(key({ userId: '' }), 'INVALID_ARGUMENT', /"userId" is not a user id/);
+    await expectStatus(key({ userId: '' }), 'INVALID_ARGUMENT', /"user_id" is not a user id/);
     await expectStatus(key({ ttl: { seconds: 0 } }), 'INVALID_ARGUMENT', new RegExp(`"ttlS" must be between 1 and ${ROOM_KEY_TTL_S}`));
     await expectStatus(key({ ttl: { seconds: ROOM_KEY_TTL_S + 1 } }), 'INVALID_ARGUMENT', /"ttlS" must be between/);
     await expectStatus(key({ ttl: { seconds: 1, nanos: 500_000_000 } }), 'INVALID_ARGUMENT', /"ttlS" must be an integer/);

@@ -5,7 +5,9 @@
 // `google.protobuf.Timestamp` "cannot resolve"), files list no dependencies, and map entry
 // types lack their `Entry` suffix ("invalid map" in grpc.health.v1). This rewrites them:
 // every type name fully qualified, every file's dependencies listed, map entries named
-// `<Field>Entry`. Field names are kept as written (snake_case).
+// `<Field>Entry`, reserved field ranges ending where descriptor.proto says (protobufjs writes
+// `reserved 6;` as 6 to 6, the last number kept; a descriptor's `end` is one past it, and
+// grpcurl refuses "invalid range: 6 to 5"). Field names are kept as written (snake_case).
 import * as protoLoader from '@grpc/proto-loader';
 import { LOADER_OPTIONS } from './protos.ts';
 
@@ -20,6 +22,8 @@ interface MessageDescriptor {
   nestedType?: MessageDescriptor[];
   enumType?: { name: string }[];
   options?: { mapEntry?: boolean };
+  /** `end` exclusive in a descriptor; protobufjs writes it inclusive. */
+  reservedRange?: { start: number; end: number }[];
 }
 interface ServiceDescriptor { name: string; method?: { inputType: string; outputType: string }[] }
 interface FileDescriptor {
@@ -93,6 +97,7 @@ function qualify(files: FileDescriptor[]): FileDescriptor[] {
   const visit = (scope: string, m: MessageDescriptor, file: FileDescriptor): void => {
     const name = `${scope}.${m.name}`;
     for (const f of m.field ?? []) if (f.typeName) f.typeName = resolve(name, f.typeName, file);
+    for (const r of m.reservedRange ?? []) r.end += 1;
     for (const entry of (m.nestedType ?? []).filter((n) => n.options?.mapEntry)) {
       const field = (m.field ?? []).find((f) => f.typeName === `${name}.${entry.name}`);
       if (!field) continue;
