@@ -49,6 +49,10 @@ describe('MongoDB outage', { skip: missing }, () => {
       const page = await http(server.url, 'GET', `/v1/conversations/${first.conversationId}/messages`, { token: bob.token });
       assert.deepEqual(page.body.messages.map((m: { body: string }) => m.body), ['before', 'during']);
       ws.ws.terminate();
+    } catch (e) {
+      // What the server said is the only clue to a failure here: show its last lines.
+      console.error(`server log (last 60 lines):\n${server.logs.slice(-60).join('\n')}`);
+      throw e;
     } finally {
       await server.stop();
       removeDataDir(server.dataDir);
