@@ -62,6 +62,7 @@ describe('bad input', () => {
       [{ type: 'send', to: bob.userId, clientMsgId: 'a', body: 42 }, /"body" must be a string/],
       [{ type: 'send', to: bob.userId, clientMsgId: 'a', body: '' }, /"body" must not be empty/],
       [{ type: 'send', to: 'nobody', clientMsgId: 'a', body: 'x' }, /"to" is not a user id/],
+      [{ type: 'send', clientMsgId: 'a', body: 'x' }, /set "conversationId" \(a conversation\) or "to" \(a user\)/],
       [{ type: 'send', conversationId: 17, clientMsgId: 'a', body: 'x' }, /"conversationId" is not a conversation id/],
       [{ type: 'send', to: bob.userId, clientMsgId: 'has space', body: 'x' }, /"clientMsgId" has characters/],
       [{ type: 'sync', conversationId: 'g_AAAAAAAAAAAAAAAA', sinceSeq: -1 }, /"sinceSeq" must be between/],
@@ -69,6 +70,16 @@ describe('bad input', () => {
       [{ type: 'ping', ref: 5 }, /"ref" must be a string/],
     ];
     for (const [frame, message] of cases) await expectError(JSON.stringify(frame), 'invalid_argument', message);
+  });
+
+  it("refuses another user's token on a signed-in socket, keeping the socket and its user", async () => {
+    await expectError(JSON.stringify({ type: 'auth', token: bob.token }), 'invalid_argument', /signed in as another user/);
+    const again = await ws.request({ type: 'auth', token: alice.token });
+    assert.deepEqual([again.type, again.userId], ['ready', alice.userId]);
+    const ack = await ws.request({ type: 'send', to: bob.userId, clientMsgId: 'still-alice', body: 'x' });
+    assert.equal(ack.type, 'ack');
+    const page = await http(server.url, 'GET', `/v1/conversations/${ack.conversationId}/messages`, { token: bob.token });
+    assert.equal(page.body.messages.at(-1).sender, alice.userId);
   });
 
   it('refuses a message body over the limit with payload_too_large, keeping the socket', async () => {

@@ -1,7 +1,7 @@
 // The WebSocket front on uWS: authenticate (Bearer header at upgrade, or an `auth` frame
 // first), then frames to send, sync and list; incoming messages pushed to every socket of
 // the user. A socket that stops reading is closed (4008), never buffered without bound.
-import { toPublicError, UnauthenticatedError } from '../../errors.ts';
+import { InvalidArgumentError, toPublicError, UnauthenticatedError } from '../../errors.ts';
 import type { UserId } from '../../ids.ts';
 import { log } from '../../log.ts';
 import type { AuthService } from '../../auth/AuthService.ts';
@@ -165,9 +165,13 @@ export class WsFront {
   async #handle(ws: WebSocket<Conn>, c: Conn, f: ClientFrame): Promise<string | undefined> {
     const { messaging } = this.#d;
     if (f.type === 'auth') {
-      if (c.user) return replyFrame('ready', f.ref, { userId: c.user });
       const user = await this.#d.auth.authenticate(str(f.fields, 'token', 1, 4096));
       if (c.closed) return undefined;
+      if (c.user) {
+        // A socket belongs to one user for its life: a fresh token of theirs is fine, another's is refused.
+        if (user !== c.user) throw new InvalidArgumentError('this socket is signed in as another user; open a new socket for this one');
+        return replyFrame('ready', f.ref, { userId: c.user });
+      }
       this.#authenticated(ws, user);
       return undefined;
     }
@@ -177,6 +181,9 @@ export class WsFront {
     if (isRoomFrame(f)) return handleRoomFrame(this.#d.rooms, user, f);
     switch (f.type) {
       case 'send': {
+        if (f.fields.conversationId === undefined && f.fields.to === undefined) {
+          throw new InvalidArgumentError('set "conversationId" (a conversation) or "to" (a user)');
+        }
         const ack = f.fields.conversationId !== undefined
           ? await messaging.send(user, conversationId(f.fields.conversationId, 'conversationId'), f.fields)
           : await messaging.sendDirect(user, userId(f.fields.to, 'to'), f.fields);
