@@ -3,6 +3,8 @@ import type { Config } from './config.ts';
 import { AuthService } from './auth/AuthService.ts';
 import { TokenIssuer } from './auth/tokens.ts';
 import { log } from './log.ts';
+import { FrontMetrics } from './metrics/FrontMetrics.ts';
+import { METRICS_CONTENT_TYPE, MetricsCollector } from './metrics/MetricsCollector.ts';
 import { MessagingService } from './service/MessagingService.ts';
 import { FileService } from './service/FileService.ts';
 import type { FileStore } from './files/FileStore.ts';
@@ -45,11 +47,20 @@ export class Server {
     const auth = new AuthService(sup.storage, sup.passwords, new TokenIssuer(config.jwtSecret, config.jwtTtl));
     this.#files = openFileStore(config);
     const files = new FileService(this.#files, sup.storage);
-    const messaging = new MessagingService(sup.bus, config, files);
+    this.#connections = new Connections(sup.bus);
+    const cluster = sup.cluster;
+    const metrics = new FrontMetrics({
+      connections: () => this.#connections.size,
+      connectedUsers: () => this.#connections.connectedUsers,
+      cluster: cluster
+        ? () => ({ brokerConnected: cluster.connected, liveNodes: cluster.liveNodes, ownedShards: cluster.ownedShards.length })
+        : undefined,
+    });
+    const collector = new MetricsCollector(metrics.registry, () => sup.threadMetrics());
+    const messaging = new MessagingService(sup.bus, config, files, metrics);
     const limiter = (): RateLimiter => new RateLimiter(config.rateBurst, config.ratePeriodMs);
     const [ipLimiter, userLimiter, frameLimiter] = [limiter(), limiter(), limiter()];
     this.#limiters = [ipLimiter, userLimiter, frameLimiter];
-    this.#connections = new Connections(sup.bus);
     const directory = new RoomDirectory(sup.bus, {
       hostOf: (id) => sup.bus.hostOf(id),
       isHere: (id) => !sup.cluster || sup.cluster.ownedShards.includes(shardOf(id, config.shards)),
@@ -64,6 +75,8 @@ export class Server {
       maxBodyBytes: config.maxHttpBodyBytes,
       historyPageMax: config.historyPageMax,
       corsOrigin: config.corsOrigin,
+      metrics,
+      metricsText: config.metrics ? async () => ({ contentType: METRICS_CONTENT_TYPE, body: await collector.text() }) : undefined,
       health: () => ({
         status: 'ok', uptimeS: Math.round((Date.now() - this.startedAt) / 1000), connectedUsers: this.#connections.connectedUsers,
         connections: this.#connections.size,
@@ -81,9 +94,10 @@ export class Server {
       maxBufferedBytes: config.wsMaxBufferedBytes,
       idleTimeoutS: config.wsIdleTimeoutS,
       authTimeoutMs: config.wsAuthTimeoutMs,
+      metrics,
     });
     this.#grpc = new GrpcFront({
-      auth, messaging, rooms, files, connections: this.#connections, ipLimiter, userLimiter,
+      auth, messaging, rooms, files, connections: this.#connections, ipLimiter, userLimiter, metrics,
       maxMessageBytes: config.grpcMaxMessageBytes,
       maxPendingEvents: config.grpcMaxPendingEvents,
     });

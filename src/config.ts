@@ -114,6 +114,8 @@ export interface Config {
   /** A half-written upload untouched this long is abandoned (a crash left it): the sweep removes it. */
   readonly fileStaleUploadMs: number;
   readonly fileSweepIntervalMs: number;
+  /** `GET /metrics` on the HTTP port (Prometheus' text format). */
+  readonly metrics: boolean;
   /** Test-only fault switches (crash an actor host). Never on in production. */
   readonly testFaults: boolean;
 }
@@ -136,9 +138,10 @@ function int(env: Env, name: string, dflt: number, min: number, max = Number.MAX
   return n;
 }
 
-function bool(env: Env, name: string): boolean {
+function bool(env: Env, name: string, dflt = false): boolean {
   const raw = (env[name] ?? '').toLowerCase();
-  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '') return dflt;
+  if (raw === '0' || raw === 'false') return false;
   if (raw === '1' || raw === 'true') return true;
   throw new ConfigError(name, `must be 1/0/true/false, got "${env[name]}"`);
 }
@@ -251,6 +254,7 @@ export function loadConfig(env: Env = process.env): Config {
     fileQuotaStepBytes: int(env, 'FILE_QUOTA_STEP_BYTES', DEFAULTS.FILE_QUOTA_STEP_BYTES, 1),
     fileStaleUploadMs: int(env, 'FILE_STALE_UPLOAD_MS', DEFAULTS.FILE_STALE_UPLOAD_MS, 100),
     fileSweepIntervalMs: int(env, 'FILE_SWEEP_INTERVAL_MS', DEFAULTS.FILE_SWEEP_INTERVAL_MS, 100),
+    metrics: bool(env, 'METRICS', true),
     testFaults: bool(env, 'SWITCHBOARD_TEST_FAULTS'),
   };
 }

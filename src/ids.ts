@@ -65,6 +65,9 @@ export const sessionActor = (u: UserId): ActorId => `session:${u}` as ActorId;
 export const conversationActor = (c: ConversationId): ActorId => `conv:${c}` as ActorId;
 export const roomActor = (r: RoomId): ActorId => `room:${r}` as ActorId;
 
+/** The kinds of actor there are (the prefix of an ActorId). */
+export const ACTOR_KINDS = ['session', 'conv', 'room'] as const;
+
 export function actorKind(id: ActorId): string {
   return id.slice(0, id.indexOf(':'));
 }

@@ -1,6 +1,7 @@
 // Hosts thousands of virtual actors on one thread: activates them on their first message,
 // runs each mailbox one message at a time, yields after a batch so a busy actor cannot
 // starve its neighbours, and passivates the idle.
+import { EventEmitter } from 'node:events';
 import { AppError, serializeError, type SerializedError } from '../errors.ts';
 import { actorKind, shardOf, type ActorId, type UserId } from '../ids.ts';
 import { log } from '../log.ts';
@@ -50,6 +51,10 @@ export class ActorHost {
   readonly #timers = new Map<ActorId, Set<NodeJS.Timeout>>();
   /** Observed by metrics and tests; never steers. */
   readonly stats = { activations: 0, passivations: 0, crashes: 0 };
+  /** For monitoring: 'activated' (kind), 'deactivated' (kind, reason). Never steers. */
+  readonly observer = new EventEmitter();
+  /** Messages handled, by actor kind (for metrics). */
+  readonly #handled = new Map<string, number>();
 
   constructor(storage: Storage, settings: ActorSettings, links: HostLinks, idleMs: number) {
     this.#storage = storage;
@@ -62,6 +67,21 @@ export class ActorHost {
 
   get activeActors(): number {
     return this.#cells.size;
+  }
+
+  /** Live actors by kind (counted when asked: a scrape, not every message). */
+  activeByKind(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const id of this.#cells.keys()) {
+      const kind = actorKind(id);
+      out[kind] = (out[kind] ?? 0) + 1;
+    }
+    return out;
+  }
+
+  /** Messages handled since the host started, by actor kind. */
+  handledByKind(): Record<string, number> {
+    return Object.fromEntries(this.#handled);
   }
 
   deliver(to: ActorId, msg: ActorMessage, reply?: Reply): void {
@@ -123,6 +143,7 @@ export class ActorHost {
             await cell.actor.activate?.();
             cell.activated = true;
             this.stats.activations++;
+            this.observer.emit('activated', actorKind(cell.id));
           } catch (e) {
             // Storage away or similar: fail what is waiting, try again on the next message.
             this.#failAll(cell, e);
@@ -130,6 +151,8 @@ export class ActorHost {
           }
         }
         const env = cell.mailbox.shift()!;
+        const kind = actorKind(cell.id);
+        this.#handled.set(kind, (this.#handled.get(kind) ?? 0) + 1);
         await this.#handle(cell, env);
         if (++handled % MAILBOX_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
       }
@@ -191,6 +214,7 @@ export class ActorHost {
       else queueMicrotask(() => { if (!next.running) void this.#run(next); });
     }
     if (reason === 'idle') this.stats.passivations++;
+    if (cell.activated) this.observer.emit('deactivated', actorKind(cell.id), reason);
     log.debug('actor deactivated', { actor: cell.id, reason });
   }
 

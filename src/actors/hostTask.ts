@@ -3,6 +3,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { shardOf, type ActorId } from '../ids.ts';
 import { log } from '../log.ts';
+import { hostMetrics } from '../metrics/HostMetrics.ts';
+import { answerMetrics, type MetricsRequest } from '../metrics/threadMetrics.ts';
 import { StorageClient } from '../storage/StorageClient.ts';
 import { MongoStorage } from '../storage/MongoStorage.ts';
 import { BatchedPort } from '../supervisor/BatchedPort.ts';
@@ -31,7 +33,8 @@ export type HostControl =
   | { readonly type: 'storage'; readonly port: MessagePort }
   /** Cluster mode: these shards moved to another node; passivate their actors. */
   | { readonly type: 'release'; readonly shards: readonly number[] }
-  | { readonly type: 'crash' };
+  | { readonly type: 'crash' }
+  | MetricsRequest;
 
 export default function runHost(input: HostTaskInput): Promise<{ stopped: true }> {
   const storage = input.mongoUrl ? MongoStorage.open(input.mongoUrl) : new StorageClient(input.storage);
@@ -52,6 +55,7 @@ export default function runHost(input: HostTaskInput): Promise<{ stopped: true }
     push: (front, user, frame) => bus.send({ t: 'push', front, user, frame }),
     notify: (front, event) => bus.send({ t: 'event', front, event }),
   }, input.idleMs);
+  const metrics = hostMetrics(host);
   log.debug('actor host up', { host: input.index });
 
   return new Promise((resolve) => {
@@ -63,6 +67,9 @@ export default function runHost(input: HostTaskInput): Promise<{ stopped: true }
         case 'release':
           host.passivateShards(new Set(msg.shards), input.shards);
           if (storage instanceof MongoStorage) storage.forget();
+          break;
+        case 'metrics':
+          answerMetrics(metrics, msg.reply);
           break;
         case 'crash':
           if (!input.testFaults) return;

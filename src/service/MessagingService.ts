@@ -1,8 +1,9 @@
 // Messaging as every front sees it (HTTP, WebSocket, gRPC): validate, then ask the actors
 // over the bus. No front reaches around it.
 import { InvalidArgumentError, PayloadTooLargeError } from '../errors.ts';
+import type { FrontMetrics } from '../metrics/FrontMetrics.ts';
 import {
-  conversationActor, directConversationId, newGroupId, sessionActor, type ConversationId, type UserId,
+  conversationActor, directConversationId, directMembers, newGroupId, sessionActor, type ConversationId, type UserId,
 } from '../ids.ts';
 import type { Bus } from '../transport/bus/Bus.ts';
 import type { ConversationInfo, ConversationList, HistoryPage, SendAck } from '../actors/messages.ts';
@@ -20,8 +21,14 @@ export interface MessagingLimits {
 }
 
 export class MessagingService {
-  /** `files`: where a sent `fileId` becomes the message's attachment (absent: messages carry no files). */
-  constructor(private readonly bus: Bus, private readonly limits: MessagingLimits, private readonly files?: AttachmentSource) {}
+  /**
+   * `files`: where a sent `fileId` becomes the message's attachment (absent: messages carry
+   * no files); `metrics`: counts acks and how long they took.
+   */
+  constructor(
+    private readonly bus: Bus, private readonly limits: MessagingLimits, private readonly files?: AttachmentSource,
+    private readonly metrics?: FrontMetrics,
+  ) {}
 
   #message(o: Fields): { clientMsgId: string; body: string } {
     const clientMsgId = str(o, 'clientMsgId', CLIENT_MSG_ID.min, CLIENT_MSG_ID.max, CLIENT_MSG_ID.pattern);
@@ -41,9 +48,14 @@ export class MessagingService {
   }
 
   async send(from: UserId, conversation: ConversationId, o: Fields): Promise<SendAck> {
+    const started = performance.now();
     const { clientMsgId, body } = this.#message(o);
     const attachment = await this.#attachment(from, o);
-    return this.bus.ask(conversationActor(conversation), { type: 'send', from, clientMsgId, body, ...(attachment && { attachment }) });
+    const ack: SendAck = await this.bus.ask(conversationActor(conversation), {
+      type: 'send', from, clientMsgId, body, ...(attachment && { attachment }),
+    });
+    this.metrics?.messageAcked(directMembers(conversation) ? 'direct' : 'group', ack.duplicate, (performance.now() - started) / 1000);
+    return ack;
   }
 
   /** The file a message carries: the sender must own it (the conversation actor then checks membership). */

@@ -2,6 +2,7 @@
 // queued and run in order inside one transaction per turn of the event loop: a group commit,
 // one fsync for all the writes of that turn, then every reply. Reads ride in the same
 // batch, so a thread always reads its own earlier writes.
+import { EventEmitter } from 'node:events';
 import type { MessagePort } from 'node:worker_threads';
 import { serializeError, UnavailableError } from '../errors.ts';
 import { log } from '../log.ts';
@@ -23,6 +24,8 @@ export class EmbeddedStorageServer {
   readonly #clients = new Set<BatchedPort<StorageReply, StorageRequest>>();
   /** Observed by tests and benchmarks: how many requests each commit carried. */
   readonly stats = { commits: 0, requests: 0 };
+  /** For monitoring: 'commit' (requests in it, seconds it took). Never steers. */
+  readonly observer = new EventEmitter();
 
   constructor(store: SqliteStore) {
     this.#store = store;
@@ -58,11 +61,13 @@ export class EmbeddedStorageServer {
         replies[i] = this.#runOne(q.req, writes);
       });
     };
+    const started = performance.now();
     try {
       if (writes) db.transaction(runAll).immediate();
       else runAll();
       this.stats.commits += writes ? 1 : 0;
       this.stats.requests += batch.length;
+      if (writes) this.observer.emit('commit', batch.length, (performance.now() - started) / 1000);
     } catch (e) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
       log.error('storage commit failed', { err: String(e), requests: batch.length });

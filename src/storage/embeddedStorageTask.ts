@@ -3,6 +3,8 @@
 import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { log } from '../log.ts';
+import { storageMetrics } from '../metrics/StorageMetrics.ts';
+import { answerMetrics, type MetricsRequest } from '../metrics/threadMetrics.ts';
 import { EmbeddedStorageServer } from './EmbeddedStorageServer.ts';
 import { SqliteStore } from './SqliteStore.ts';
 
@@ -13,16 +15,19 @@ export interface StorageTaskInput {
 
 export type StorageControl =
   | { readonly type: 'attach'; readonly port: MessagePort }
-  | { readonly type: 'stop' };
+  | { readonly type: 'stop' }
+  | MetricsRequest;
 
 export const DATABASE_FILE = 'switchboard.db';
 
 export default function runStorage({ dataDir, control }: StorageTaskInput): Promise<void> {
   const server = new EmbeddedStorageServer(new SqliteStore(join(dataDir, DATABASE_FILE)));
+  const metrics = storageMetrics(server);
   log.debug('storage thread up', { dataDir });
   return new Promise((resolve) => {
     control.on('message', (msg: StorageControl) => {
       if (msg.type === 'attach') server.attach(msg.port);
+      else if (msg.type === 'metrics') answerMetrics(metrics, msg.reply);
       else if (msg.type === 'stop') {
         server.close();
         control.close();

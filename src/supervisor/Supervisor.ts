@@ -6,6 +6,7 @@ import { Piscina } from 'piscina';
 import type { Config } from '../config.ts';
 import { describe } from '../errors.ts';
 import { log } from '../log.ts';
+import { askMetrics, type MetricsJson } from '../metrics/threadMetrics.ts';
 import type { HostControl, HostTaskInput } from '../actors/hostTask.ts';
 import type { StorageControl, StorageTaskInput } from '../storage/embeddedStorageTask.ts';
 import { StorageClient } from '../storage/StorageClient.ts';
@@ -184,6 +185,13 @@ export class Supervisor {
     slot.delay = lived > STABLE_AFTER_MS ? RESTART_BACKOFF_MS.first : Math.min(slot.delay * 2, RESTART_BACKOFF_MS.max);
     log.error(`${what} crashed; restarting`, { err: describe(err), livedMs: lived, restartInMs: slot.delay });
     setTimeout(() => { if (!this.#stopping) restart(); }, slot.delay);
+  }
+
+  /** The metrics of every thread that is up (actor hosts, embedded storage); one that does not answer is left out. */
+  async threadMetrics(): Promise<MetricsJson[]> {
+    const controls = [...this.#hosts.map((h) => h.control), this.#storageSlot.control].filter((c) => c !== null);
+    const answers = await Promise.all(controls.map((c) => askMetrics(c)));
+    return answers.filter((a) => a !== null);
   }
 
   /** Test-only fault switch: crash one actor host. */

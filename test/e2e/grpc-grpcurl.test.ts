@@ -3,35 +3,17 @@
 // checks health and signs in. In CI (env CI set) a grpcurl that cannot be installed fails
 // the test; elsewhere the test is skipped, saying why.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { register, type Registered } from '../helpers/clients.ts';
 import { removeDataDir, startServer, type RunningServer } from '../helpers/server.ts';
+import { installTool, run, skipUnless } from '../helpers/tools.ts';
 
-const run = promisify(execFile);
-const ROOT = new URL('../..', import.meta.url).pathname;
-const INSTALL_SCRIPT = 'scripts/tools/grpcurl.sh';
 /** A cold install builds grpcurl from source: about half a minute on 2 cores, more on a slow proxy. */
 const INSTALL_TIMEOUT_MS = 5 * 60_000;
 const CALL_TIMEOUT_MS = 30_000;
 
-async function installGrpcurl(): Promise<{ path: string } | { reason: string }> {
-  try {
-    const { stdout } = await run('bash', [INSTALL_SCRIPT], { cwd: ROOT, timeout: INSTALL_TIMEOUT_MS });
-    return { path: stdout.trim().split('\n').pop()! };
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    return { reason: `${INSTALL_SCRIPT} failed: ${(err.stderr || err.message).trim().split('\n').slice(-3).join(' | ')}` };
-  }
-}
-
-const installed = await installGrpcurl();
-if ('reason' in installed) {
-  if (process.env.CI) throw new Error(`CI needs grpcurl: ${installed.reason}`);
-  process.stderr.write(`\n*** SKIPPING the grpcurl tests: ${installed.reason}\n\n`);
-}
-const skip = 'reason' in installed ? `grpcurl unavailable: ${installed.reason}` : false;
+const installed = await installTool('grpcurl', 'scripts/tools/grpcurl.sh', INSTALL_TIMEOUT_MS);
+const skip = skipUnless('grpcurl', installed);
 
 describe('grpcurl against the gRPC front', { skip }, () => {
   let server: RunningServer;

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MongoClient } from 'mongodb';
 import { http, register, WsClient, type Registered } from '../helpers/clients.ts';
+import { DEFAULTS } from '../../src/config.ts';
+import { samples, scrape } from '../helpers/metrics.ts';
 import { removeDataDir, startServer, type RunningServer } from '../helpers/server.ts';
 import { AMQP_URL, mongoDatabaseUrl, serviceMissing } from '../helpers/services.ts';
 
@@ -45,6 +47,19 @@ describe('cluster: two nodes, RabbitMQ + MongoDB', { skip: missing }, () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(n2.logs.some((l) => l.includes('shards claimed')), 'node 2 took a share');
+  });
+
+  it('reports the cluster in /metrics: each node hears both, and they own every shard between them', async () => {
+    let seen = '';
+    for (let i = 0; i < 50; i++) {
+      const [m1, m2] = await Promise.all([n1, n2].map(async (n) => samples((await scrape(n)).text)));
+      const owned = (m1!.get('switchboard_cluster_owned_shards') ?? 0) + (m2!.get('switchboard_cluster_owned_shards') ?? 0);
+      const view = [m1!, m2!].map((m) => [m.get('switchboard_cluster_broker_connected'), m.get('switchboard_cluster_live_nodes')]);
+      seen = JSON.stringify({ owned, view });
+      if (owned === DEFAULTS.SHARDS && view.every(([up, live]) => up === 1 && live === 2)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`the nodes' metrics did not settle: ${seen}`);
   });
 
   it('delivers DMs and group messages across nodes, in order, on every device', async () => {

@@ -91,6 +91,11 @@ export class RabbitBus implements Bus {
   }
 
   /** Owned shards right now (consuming). */
+  /** Nodes this node hears, itself included. */
+  get liveNodes(): number {
+    return this.#placement.liveNodes().length;
+  }
+
   get ownedShards(): number[] {
     return [...this.#consumers.keys()].sort((a, b) => a - b);
   }

@@ -4,12 +4,13 @@
 // (naming the RPC's fields in proto spelling: fieldNames.ts).
 // A call that ended first (deadline passed, client cancelled) gets nothing more: grpc-js
 // has already answered it, and work not yet started is not started.
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { AuthService } from '../../auth/AuthService.ts';
 import { bearerToken } from '../../auth/tokens.ts';
 import type { UserId } from '../../ids.ts';
 import { describe } from '../../errors.ts';
 import { log } from '../../log.ts';
+import type { FrontMetrics } from '../../metrics/FrontMetrics.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
 import { inProtoNames, SAME_NAMES, type FieldNames } from './fieldNames.ts';
 import { toGrpcStatus } from './status.ts';
@@ -20,6 +21,8 @@ export interface CallGuardDeps {
   readonly ipLimiter: RateLimiter;
   /** Calls that need a token, keyed by user (the HTTP front's limiter: one budget a user). */
   readonly userLimiter: RateLimiter;
+  /** Counts unary and client-streaming calls by method and status. */
+  readonly metrics?: FrontMetrics;
 }
 
 export const AUTHORIZATION_METADATA = 'authorization';
@@ -96,14 +99,19 @@ export class CallGuard {
     work: () => Promise<Res>,
   ): void {
     if (call.cancelled) return;
+    const started = performance.now();
+    const answered = (code: grpc.status): void =>
+      this.#d.metrics?.grpcCall(method, call.cancelled ? 'CANCELLED' : grpc.status[code], (performance.now() - started) / 1000);
     work().then(
       (value) => {
+        answered(grpc.status.OK);
         if (call.cancelled) log.debug('grpc: answer dropped, the call had ended', { method });
         else callback(null, value);
       },
       (e) => {
-        if (e instanceof CallEnded) return;
+        if (e instanceof CallEnded) return answered(grpc.status.CANCELLED);
         const status = toGrpcStatus(inProtoNames(e, names), { method });
+        answered(status.code);
         if (!call.cancelled) callback(status);
       },
     ).catch((e: unknown) => log.error('grpc: cannot answer a call', { method, err: describe(e) }));

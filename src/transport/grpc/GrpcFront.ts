@@ -7,6 +7,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { AuthService } from '../../auth/AuthService.ts';
 import { log } from '../../log.ts';
+import type { FrontMetrics } from '../../metrics/FrontMetrics.ts';
 import type { FileService } from '../../service/FileService.ts';
 import type { MessagingService } from '../../service/MessagingService.ts';
 import type { RoomService } from '../../service/RoomService.ts';
@@ -28,6 +29,8 @@ export interface GrpcFrontDeps {
   readonly connections: Connections;
   readonly ipLimiter: RateLimiter;
   readonly userLimiter: RateLimiter;
+  /** Counts calls by method and status. */
+  readonly metrics?: FrontMetrics;
   /**
    * Largest message received or sent, in bytes (RESOURCE_EXHAUSTED beyond). File chunks
    * (FILE_CHUNK_BYTES, 64 KiB) fit the default 4 MiB many times over.

@@ -42,6 +42,8 @@ export class HttpExchange {
    */
   #writable: ((offset: number) => boolean) | null = null;
   #writableRegistered = false;
+  /** Told the status when the response head goes out (metrics); never steers. */
+  onHead: ((status: number) => void) | null = null;
 
   /**
    * `body`: buffer a JSON body of at most this many bytes, or stream it ('stream'). uWS
@@ -119,6 +121,11 @@ export class HttpExchange {
 
   json(status: number, body: unknown, headers: [string, string][] = []): void {
     this.#write(status, body === undefined ? '' : JSON.stringify(body), [['content-type', 'application/json'], ...headers]);
+  }
+
+  /** A text body of the given media type (e.g. Prometheus' exposition format). */
+  text(status: number, body: string, contentType: string): void {
+    this.#write(status, body, [['content-type', contentType]]);
   }
 
   empty(status: number, headers: [string, string][] = []): void {
@@ -219,6 +226,7 @@ export class HttpExchange {
   }
 
   #head(status: number, headers: [string, string][]): void {
+    this.onHead?.(status);
     this.#res.writeStatus(`${status} ${STATUS_TEXT[status] ?? ''}`);
     for (const [k, v] of this.#extraHeaders) this.#res.writeHeader(k, v);
     for (const [k, v] of headers) this.#res.writeHeader(k, v);

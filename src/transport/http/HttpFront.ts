@@ -4,6 +4,7 @@ import { NotFoundError, InvalidArgumentError } from '../../errors.ts';
 import type { UserId } from '../../ids.ts';
 import type { AuthService } from '../../auth/AuthService.ts';
 import { bearerToken } from '../../auth/tokens.ts';
+import type { FrontMetrics } from '../../metrics/FrontMetrics.ts';
 import type { MessagingService } from '../../service/MessagingService.ts';
 import { asObject, conversationId, intText, userId } from '../../service/validate.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
@@ -20,6 +21,10 @@ export interface HttpFrontDeps {
   readonly corsOrigin: string;
   /** Extra routes, e.g. the test fault switch. */
   readonly health: () => { status: string; [k: string]: unknown };
+  /** Counts every answer by route pattern and status. */
+  readonly metrics?: FrontMetrics;
+  /** `GET /metrics`: the process's metrics in Prometheus' text format (absent: no such route). */
+  readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
   readonly crashHost?: (index: number) => boolean;
   /** Route groups kept in their own files (rooms), registered before the catch-alls. */
   readonly routes?: readonly ((kit: RouteKit) => void)[];
@@ -44,6 +49,8 @@ export interface RouteKit {
 export const CORS_METHODS = 'GET, POST, PUT, DELETE, OPTIONS';
 export const CORS_HEADERS = 'Content-Type, Authorization, X-Requested-With';
 export const CORS_MAX_AGE_S = 600;
+export const METRICS_ROUTE = '/metrics';
+const METHOD_NAMES: Record<Method, string> = { get: 'GET', post: 'POST', del: 'DELETE' };
 
 export function registerHttpRoutes(app: TemplatedApp, d: HttpFrontDeps): void {
   const cors: [string, string][] = [
@@ -57,8 +64,14 @@ export function registerHttpRoutes(app: TemplatedApp, d: HttpFrontDeps): void {
 
   /** Any route: rate-limited by IP; the handler answers. */
   function route(method: Method, pattern: string, body: BodyMode, handler: (x: HttpExchange) => Promise<void>): void {
+    const label = `${METHOD_NAMES[method]} ${pattern}`;
     app[method](pattern, (res, req) => {
       const x = new HttpExchange(res, req, paramCount(pattern), cors, body);
+      if (d.metrics) {
+        const metrics = d.metrics;
+        const started = performance.now();
+        x.onHead = (status) => metrics.httpResponse(label, status, (performance.now() - started) / 1000);
+      }
       void (async () => {
         d.ipLimiter.take(`ip:${x.ip}`, 'requests from this address');
         await handler(x);
@@ -94,6 +107,13 @@ export function registerHttpRoutes(app: TemplatedApp, d: HttpFrontDeps): void {
   app.options('/*', (res, req) => new HttpExchange(res, req, 0, [...cors, ['access-control-max-age', String(CORS_MAX_AGE_S)]]).empty(204));
 
   open('get', '/healthz', async () => [200, d.health()]);
+  if (d.metricsText) {
+    const metricsText = d.metricsText;
+    route('get', METRICS_ROUTE, d.maxBodyBytes, async (x) => {
+      const { contentType, body } = await metricsText();
+      x.text(200, body, contentType);
+    });
+  }
 
   // auth
   open('post', '/v1/auth/register', async (x) => [201, await d.auth.register(asObject(await x.body()))]);

@@ -6,6 +6,7 @@ import type { UserId } from '../../ids.ts';
 import { log } from '../../log.ts';
 import type { AuthService } from '../../auth/AuthService.ts';
 import { bearerToken } from '../../auth/tokens.ts';
+import type { FrontMetrics } from '../../metrics/FrontMetrics.ts';
 import type { MessagingService } from '../../service/MessagingService.ts';
 import type { RoomService } from '../../service/RoomService.ts';
 import { conversationId, str, userId } from '../../service/validate.ts';
@@ -26,6 +27,8 @@ export interface WsFrontDeps {
   readonly maxBufferedBytes: number;
   readonly idleTimeoutS: number;
   readonly authTimeoutMs: number;
+  /** Counts frames, error frames and the closes the server makes. */
+  readonly metrics?: FrontMetrics;
 }
 
 interface Conn {
@@ -89,7 +92,7 @@ export class WsFront {
         const c = ws.getUserData();
         if (c.user) return this.#authenticated(ws, c.user);
         c.authTimer = setTimeout(() => {
-          if (!c.closed && !c.user) ws.end(CLOSE.AUTH_TIMEOUT, 'authenticate within the time allowed');
+          if (!c.closed && !c.user) this.#end(ws, CLOSE.AUTH_TIMEOUT, 'authenticate within the time allowed');
         }, d.authTimeoutMs);
       },
       message: (ws, data, isBinary) => this.#onFrame(ws, data, isBinary),
@@ -102,6 +105,20 @@ export class WsFront {
     });
   }
 
+  /** The server closes a socket (a clear code and reason for the client). */
+  #end(ws: WebSocket<Conn>, code: number, reason: string): void {
+    this.#d.metrics?.wsClosed(code);
+    ws.end(code, reason);
+  }
+
+  /** An error frame for `e`. */
+  #sendError(ws: WebSocket<Conn>, e: unknown, ref: string | undefined, context?: Record<string, unknown>): string {
+    const pub = toPublicError(e, context);
+    this.#d.metrics?.wsError(pub.mapping.ws);
+    this.#send(ws, errorFrame(pub.mapping.ws, pub.message, ref));
+    return pub.message;
+  }
+
   #authenticated(ws: WebSocket<Conn>, user: UserId): void {
     const c = ws.getUserData();
     c.user = user;
@@ -109,7 +126,7 @@ export class WsFront {
     c.link ??= {
       push: (frame) => this.#send(ws, frame),
       close: () => {
-        if (!c.closed) { c.closed = true; ws.end(CLOSE.GOING_AWAY, 'server shutting down'); }
+        if (!c.closed) { c.closed = true; this.#end(ws, CLOSE.GOING_AWAY, 'server shutting down'); }
       },
     };
     this.#d.connections.add(user, c.link);
@@ -128,7 +145,7 @@ export class WsFront {
       this.stats.closedForBackpressure++;
       c.closed = true;
       log.warn('ws: closing a socket that does not read', { conn: c.id, buffered: ws.getBufferedAmount() });
-      ws.end(CLOSE.BACKPRESSURE, 'too slow: reconnect and sync from history');
+      this.#end(ws, CLOSE.BACKPRESSURE, 'too slow: reconnect and sync from history');
     }
   }
 
@@ -137,7 +154,7 @@ export class WsFront {
     if (c.closed) return;
     if (data.byteLength > this.#d.maxFrameBytes) {
       c.closed = true;
-      ws.end(CLOSE.FRAME_TOO_LARGE, `frame larger than ${this.#d.maxFrameBytes} bytes`);
+      this.#end(ws, CLOSE.FRAME_TOO_LARGE, `frame larger than ${this.#d.maxFrameBytes} bytes`);
       return;
     }
     let frame: ClientFrame;
@@ -145,18 +162,17 @@ export class WsFront {
       frame = parseFrame(data, isBinary);
       this.#d.frameLimiter.take(c.user ? `user:${c.user}` : `conn:${c.id}`, 'frames');
     } catch (e) {
-      const ref = refOf(data);
-      const pub = toPublicError(e);
-      return this.#send(ws, errorFrame(pub.mapping.ws, pub.message, ref));
+      this.#sendError(ws, e, refOf(data));
+      return;
     }
+    this.#d.metrics?.wsFrame(frame.type);
     this.#handle(ws, c, frame).then(
       (reply) => { if (reply !== undefined) this.#send(ws, reply); },
       (e) => {
-        const pub = toPublicError(e, { frame: frame.type });
-        this.#send(ws, errorFrame(pub.mapping.ws, pub.message, frame.ref));
+        const message = this.#sendError(ws, e, frame.ref, { frame: frame.type });
         if (frame.type === 'auth' && !c.user && !c.closed) {
           c.closed = true;
-          ws.end(CLOSE.AUTH_FAILED, pub.message.slice(0, 100));
+          this.#end(ws, CLOSE.AUTH_FAILED, message.slice(0, 100));
         }
       },
     );
