@@ -20,7 +20,7 @@ import { GrpcFront } from './transport/grpc/GrpcFront.ts';
 import { registerHttpRoutes } from './transport/http/HttpFront.ts';
 import { fileRoutes } from './transport/http/fileRoutes.ts';
 import { roomRoutes } from './transport/http/roomRoutes.ts';
-import { uWS, type us_listen_socket } from './transport/http/uws.ts';
+import { listenExclusive, uWS, type us_listen_socket } from './transport/http/uws.ts';
 import { RateLimiter } from './transport/RateLimiter.ts';
 import { WsFront } from './transport/ws/WsFront.ts';
 
@@ -115,7 +115,7 @@ export class Server {
     await this.#media.start();
     const grpcPort = await this.#grpc.start(this.#config.host, this.#config.grpcPort);
     return new Promise((resolve, reject) => {
-      this.#app.listen(this.#config.host, this.#config.port, (socket) => {
+      listenExclusive(this.#app, this.#config.host, this.#config.port, (socket) => {
         if (!socket) return reject(new Error(`cannot listen on ${this.#config.host}:${this.#config.port}`));
         this.#listen = socket;
         const port = uWS.us_socket_local_port(socket as never);

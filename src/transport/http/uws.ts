@@ -21,4 +21,19 @@ function loadNative(): typeof UWS {
 }
 
 export const uWS = loadNative();
+
+/** libusockets' LIBUS_LISTEN_EXCLUSIVE_PORT: bind without SO_REUSEPORT. */
+export const LISTEN_EXCLUSIVE_PORT = 1;
+
+/**
+ * Listens without SO_REUSEPORT (uWS sets it by default): a second process on the same port
+ * then fails to start instead of silently sharing the port's connections with the first,
+ * and a port 0 never comes back as a port another server holds.
+ */
+export function listenExclusive(
+  app: UWS.TemplatedApp, host: string, port: number, cb: (socket: UWS.us_listen_socket | false) => void,
+): void {
+  // The typings lack the (host, port, options, cb) form the native build has.
+  (app.listen as unknown as (h: string, p: number, o: number, c: typeof cb) => void)(host, port, LISTEN_EXCLUSIVE_PORT, cb);
+}
 export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
