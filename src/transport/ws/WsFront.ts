@@ -76,8 +76,14 @@ export class WsFront {
         res.onAborted(() => { aborted = true; });
         const upgrade = (user: UserId | null): void => {
           if (aborted) return;
-          res.cork(() => res.upgrade<Conn>({ user, closed: false, id: this.#nextId++, authTimer: null, link: null },
-            key, protocol, extensions, context));
+          // Not corked, although uWS asks for async writes to be (it prints a warning once):
+          // in the uWS build we run, cork() after an async upgrade can read the new
+          // WebSocket's memory as HTTP state and close the socket just after `open`
+          // (uNetworking/uWebSockets#1928, fixed upstream by #1929; seen here as a 1006
+          // close a millisecond after `ready`). Upgrading uncorked is the maintainers'
+          // workaround (uNetworking/uWebSockets#1583).
+          res.upgrade<Conn>({ user, closed: false, id: this.#nextId++, authTimer: null, link: null },
+            key, protocol, extensions, context);
         };
         if (!authorization) return upgrade(null);
         d.auth.authenticate(bearerToken(authorization)).then(upgrade, (e) => {
