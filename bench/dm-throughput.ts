@@ -2,7 +2,7 @@
 // of sends in flight for a fixed time. Measured against Switchboard (embedded defaults:
 // every ack is on disk) and, in the same run, against a hand-rolled in-memory `ws` relay.
 //
-//   npm run bench:dm -- [--clients 200] [--window 8] [--seconds 10] [--body 100] [--cluster]
+//   npm run bench:dm -- [--clients 200] [--window 8] [--seconds 10] [--body 100] [--cluster] [--profile DIR]
 //
 // --cluster adds a third target: two Switchboard nodes on RabbitMQ + MongoDB (AMQP_URL,
 // MONGO_URL, defaults on 127.0.0.1; start them with scripts/services/*.sh), clients split
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     body: { type: 'string', default: '100' },
     only: { type: 'string', default: '' },
     cluster: { type: 'boolean', default: false },
+    /** A folder: each server process (every thread) writes a V8 CPU profile there when it stops. */
+    profile: { type: 'string', default: '' },
   },
 });
 const CLIENTS = Number(values.clients);
@@ -33,7 +35,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 interface Target { name: string; ports: number[]; children: ChildProcess[]; tokens: { userId: string; token: string }[]; cleanup(): void }
 
 function spawnAndWait(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let buf = '';
     child.stderr!.on('data', (c: Buffer) => {
