@@ -69,7 +69,7 @@ export class Server {
       workers: config.mediaWorkers, listenIp: config.mediaListenIp, announcedAddress: config.mediaAnnouncedAddress,
     }, directory);
     directory.attachMedia(this.#media);
-    const rooms = new RoomService(sup.bus, new RoomKeys(config.jwtSecret), this.#media, config);
+    const rooms = new RoomService(sup.bus, new RoomKeys(config.jwtSecret), this.#media, config, this.#connections);
     registerHttpRoutes(this.#app, {
       auth, messaging, ipLimiter, userLimiter,
       maxBodyBytes: config.maxHttpBodyBytes,

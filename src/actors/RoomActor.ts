@@ -49,7 +49,7 @@ export class RoomActor implements Actor {
     switch (msg.type) {
       case 'create': return this.#create(msg.owner, msg.mode, msg.home);
       case 'issueKey': return this.#issueKey(msg.by);
-      case 'join': return this.#join(msg.user);
+      case 'join': return this.#join(msg.user, msg.online ?? true);
       case 'leave': return this.#leave(msg.user, 'left');
       case 'members': return this.#requireMemberOrOwner(msg.user) && this.#view();
       case 'close': return this.#closeByOwner(msg.by);
@@ -125,12 +125,13 @@ export class RoomActor implements Actor {
     return this.#view();
   }
 
-  #join(user: UserId): RoomView {
+  #join(user: UserId, online: boolean): RoomView {
     this.#requireOpen();
     if (this.#members.has(user)) return this.#view(); // a rejoin keeps the seat
     const max = this.#ctx.settings.roomMaxMembers;
     if (this.#members.size >= max) throw new PermissionDeniedError(`room is full (${max} members)`);
-    this.#members.set(user, { joinedAt: Date.now(), online: true, gen: 0, cancelGrace: null });
+    // Offline with no grace timer yet: the session's answer to watchRoom arms it if need be.
+    this.#members.set(user, { joinedAt: Date.now(), online, gen: 0, cancelGrace: null });
     this.#disarmEmpty();
     // The session answers with whether the user is online now, and again at every change.
     this.#ctx.tell(sessionActor(user), { type: 'watchRoom', room: this.#id });

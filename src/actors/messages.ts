@@ -32,7 +32,8 @@ export type RoomMessage =
   /** May `by` issue a room key? (Only the owner of an open room.) */
   | { readonly type: 'issueKey'; readonly by: UserId }
   /** The front has verified the user's room key. */
-  | { readonly type: 'join'; readonly user: UserId }
+  /** `online`: does the front know of a connection of the user? The seat's state until the session actor says. */
+  | { readonly type: 'join'; readonly user: UserId; readonly online?: boolean }
   | { readonly type: 'leave'; readonly user: UserId }
   | { readonly type: 'members'; readonly user: UserId }
   | { readonly type: 'close'; readonly by: UserId }

@@ -25,12 +25,19 @@ export interface IssuedKey {
   readonly expiresAt: number;
 }
 
+/** What this node knows of a user's connections (its own; the session actor knows them all). */
+export interface LocalPresence {
+  isConnected(user: UserId): boolean;
+}
+
 export class RoomService {
+  /** `presence`: how a seat starts (online or not) until the user's session actor answers the room. */
   constructor(
     private readonly bus: Bus,
     private readonly keys: RoomKeys,
     private readonly media: MediaService,
     private readonly limits: RoomLimits,
+    private readonly presence?: LocalPresence,
   ) {}
 
   get mode(): RoomMode {
@@ -60,7 +67,7 @@ export class RoomService {
 
   async join(user: UserId, room: RoomId, o: Fields): Promise<RoomView> {
     await this.keys.verify(str(o, 'key', 1, ROOM_KEY_MAX_CHARS), room, user);
-    return this.bus.ask(roomActor(room), { type: 'join', user });
+    return this.bus.ask(roomActor(room), { type: 'join', user, online: this.presence?.isConnected(user) ?? true });
   }
 
   leave(user: UserId, room: RoomId): Promise<{ roomId: RoomId }> {

@@ -58,6 +58,11 @@ export class Connections {
   }
 
   /** Users with at least one connection here. */
+  /** Does this node hold a socket or stream of `user`? */
+  isConnected(user: UserId): boolean {
+    return this.#byUser.has(user);
+  }
+
   get connectedUsers(): number {
     return this.#byUser.size;
   }

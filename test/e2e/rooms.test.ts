@@ -242,7 +242,11 @@ describe('rooms', () => {
     const a = await connect(alice);
     await joinWs(a, room.roomId, room.key);
     const key = await issueKey(server.url, alice, room.roomId, dave);
-    assert.equal((await http(server.url, 'POST', `/v1/rooms/${room.roomId}/join`, { token: dave.token, body: { key } })).status, 200);
+    const joined = await http(server.url, 'POST', `/v1/rooms/${room.roomId}/join`, { token: dave.token, body: { key } });
+    assert.equal(joined.status, 200);
+    // Seated, but not online: no connection of Dave's exists.
+    assert.deepEqual(joined.body.members.map((m: { userId: string; online: boolean }) => [m.userId, m.online]),
+      [[alice.userId, true], [dave.userId, false]]);
     assert.equal((await roomEvent(a, room.roomId, 'room.member.joined')).userId, dave.userId);
     const gone = await roomEvent(a, room.roomId, 'room.member.left', GRACE_MS * 10);
     assert.equal(gone.userId, dave.userId);

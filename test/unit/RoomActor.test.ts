@@ -71,6 +71,18 @@ function openRoom(): Harness {
 }
 
 describe('RoomActor', () => {
+  it('seats a member the front knows no connection of as offline, and arms the grace period when the session agrees', () => {
+    const h = new Harness();
+    h.send({ type: 'create', owner: OWNER, mode: 'p2p', home: 'local' });
+    h.send({ type: 'join', user: OWNER });
+    const view = h.send({ type: 'join', user: BOB, online: false }) as RoomView;
+    assert.deepEqual(view.members.map((m) => [m.userId, m.online]), [[OWNER, true], [BOB, false]]);
+    assert.equal(h.timers.filter((t) => (t.msg as { timer?: string }).timer === 'grace').length, 0, 'no timer before the session says');
+    h.send({ type: 'memberPresence', user: BOB, online: false });
+    h.send(h.timer('grace'));
+    assert.deepEqual(h.members(), [OWNER]);
+  });
+
   it('ignores a grace timer that fired but was overtaken by the member coming back', () => {
     const h = openRoom();
     h.send({ type: 'memberPresence', user: BOB, online: false });
