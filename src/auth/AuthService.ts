@@ -55,4 +55,9 @@ export class AuthService {
   authenticate(token: string): Promise<UserId> {
     return this.tokens.verify(token);
   }
+
+  /** `authenticate`, at once (the WebSocket upgrade's check: see TokenIssuer.verifyNow). */
+  authenticateNow(token: string): UserId {
+    return this.tokens.verifyNow(token);
+  }
 }

@@ -1,4 +1,5 @@
 // JWTs (jose): HS256 only, issuer and audience pinned, 5 days by default, carrying the user id.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { UnauthenticatedError } from '../errors.ts';
 import { parseUserId, type UserId } from '../ids.ts';
@@ -27,6 +28,42 @@ export class TokenIssuer {
       .sign(this.#key);
   }
 
+  /**
+   * The same check as `verify`, done at once: for the WebSocket upgrade, which must answer
+   * inside uWS's handler (an upgrade after an await meets a uWS bug, see WsFront). jose has
+   * no synchronous API; this checks exactly our profile (HS256 pinned, iss, aud, exp, nbf,
+   * iat, sub), and tokens.test.ts holds it to agree with `verify`.
+   */
+  verifyNow(token: string, nowMs = Date.now()): UserId {
+    const parts = token.split('.');
+    if (parts.length !== 3) throw malformed();
+    const [h, p, s] = parts as [string, string, string];
+    const header = jsonObject(h);
+    if (header.crit !== undefined || header.b64 !== undefined || typeof header.alg !== 'string') throw malformed();
+    if (header.alg !== JWT_ALGORITHM) throw new UnauthenticatedError('token algorithm is not allowed');
+    if (!BASE64URL.test(s)) throw malformed();
+    const expected = createHmac('sha256', this.#key).update(`${h}.${p}`).digest();
+    const given = Buffer.from(s, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new UnauthenticatedError('token signature is invalid');
+    }
+    const claims = jsonObject(p);
+    const now = Math.floor(nowMs / 1000);
+    const claim = (name: string): UnauthenticatedError => new UnauthenticatedError(`token claim "${name}" is invalid`);
+    if (claims.iss !== JWT_ISSUER) throw claim('iss');
+    const aud = claims.aud;
+    if (!(aud === JWT_AUDIENCE || (Array.isArray(aud) && aud.includes(JWT_AUDIENCE)))) throw claim('aud');
+    if (claims.iat !== undefined && typeof claims.iat !== 'number') throw claim('iat');
+    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now)) throw claim('nbf');
+    if (claims.exp !== undefined) {
+      if (typeof claims.exp !== 'number') throw claim('exp');
+      if (claims.exp <= now) throw new UnauthenticatedError('token expired');
+    }
+    const user = parseUserId(claims.sub);
+    if (!user) throw new UnauthenticatedError('token has no valid subject');
+    return user;
+  }
+
   async verify(token: string): Promise<UserId> {
     let sub: unknown;
     try {
@@ -41,6 +78,23 @@ export class TokenIssuer {
     if (!user) throw new UnauthenticatedError('token has no valid subject');
     return user;
   }
+}
+
+/** base64url, with the padding jose also takes. */
+const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+const malformed = (): UnauthenticatedError => new UnauthenticatedError('token is malformed');
+
+/** A base64url segment that holds a JSON object, or "malformed". */
+function jsonObject(segment: string): Record<string, unknown> {
+  if (!BASE64URL.test(segment)) throw malformed();
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed();
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw malformed();
+  return v as Record<string, unknown>;
 }
 
 /** Why jose refused a JWT, in words a client may see (`what`: "token", "room key"). */

@@ -72,6 +72,16 @@ describe('bad input', () => {
     for (const [frame, message] of cases) await expectError(JSON.stringify(frame), 'invalid_argument', message);
   });
 
+  it('answers an auth frame with ready carrying its ref', async () => {
+    const bare = await WsClient.connect(server.wsUrl, null);
+    try {
+      const ready = await bare.request({ type: 'auth', token: carol.token });
+      assert.deepEqual([ready.type, ready.userId], ['ready', carol.userId]);
+    } finally {
+      bare.ws.terminate();
+    }
+  });
+
   it("refuses another user's token on a signed-in socket, keeping the socket and its user", async () => {
     await expectError(JSON.stringify({ type: 'auth', token: bob.token }), 'invalid_argument', /signed in as another user/);
     const again = await ws.request({ type: 'auth', token: alice.token });

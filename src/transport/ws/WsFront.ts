@@ -12,6 +12,7 @@ import type { RoomService } from '../../service/RoomService.ts';
 import { conversationId, str, userId } from '../../service/validate.ts';
 import type { Connection, Connections } from '../Connections.ts';
 import type { RateLimiter } from '../RateLimiter.ts';
+import { STATUS_TEXT } from '../http/HttpExchange.ts';
 import { uWS, type TemplatedApp, type WebSocket } from '../http/uws.ts';
 import { CLOSE, errorFrame, parseFrame, refOf, replyFrame, type ClientFrame } from './frames.ts';
 import { handleRoomFrame, isRoomFrame } from './roomFrames.ts';
@@ -68,30 +69,26 @@ export class WsFront {
       sendPingsAutomatically: true,
       compression: uWS.DISABLED,
       upgrade: (res, req, context) => {
+        // All of it here, synchronously: the uWS build we run may close a socket upgraded
+        // after an await (uNetworking/uWebSockets#1928: cork() after an async upgrade reads
+        // the new WebSocket's memory as HTTP state; seen as a 1006 close a millisecond after
+        // `ready`), and an uncorked async upgrade prints a warning each time. So the Bearer
+        // token is checked at once (TokenIssuer.verifyNow, held to agree with jose).
         const authorization = req.getHeader('authorization');
-        const key = req.getHeader('sec-websocket-key');
-        const protocol = req.getHeader('sec-websocket-protocol');
-        const extensions = req.getHeader('sec-websocket-extensions');
-        let aborted = false;
-        res.onAborted(() => { aborted = true; });
-        const upgrade = (user: UserId | null): void => {
-          if (aborted) return;
-          // Not corked, although uWS asks for async writes to be (it prints a warning once):
-          // in the uWS build we run, cork() after an async upgrade can read the new
-          // WebSocket's memory as HTTP state and close the socket just after `open`
-          // (uNetworking/uWebSockets#1928, fixed upstream by #1929; seen here as a 1006
-          // close a millisecond after `ready`). Upgrading uncorked is the maintainers'
-          // workaround (uNetworking/uWebSockets#1583).
-          res.upgrade<Conn>({ user, closed: false, id: this.#nextId++, authTimer: null, link: null },
-            key, protocol, extensions, context);
-        };
-        if (!authorization) return upgrade(null);
-        d.auth.authenticate(bearerToken(authorization)).then(upgrade, (e) => {
-          if (aborted) return;
-          const pub = toPublicError(e);
-          res.cork(() => res.writeStatus(`${pub.mapping.http} Unauthorized`).writeHeader('content-type', 'application/json')
-            .end(JSON.stringify({ error: { code: pub.kind, message: pub.message } })));
-        });
+        let user: UserId | null = null;
+        if (authorization) {
+          try {
+            user = d.auth.authenticateNow(bearerToken(authorization));
+          } catch (e) {
+            const pub = toPublicError(e);
+            res.writeStatus(`${pub.mapping.http} ${STATUS_TEXT[pub.mapping.http] ?? ''}`).writeHeader('content-type', 'application/json')
+              .end(JSON.stringify({ error: { code: pub.kind, message: pub.message } }));
+            return;
+          }
+        }
+        res.upgrade<Conn>({ user, closed: false, id: this.#nextId++, authTimer: null, link: null },
+          req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'),
+          req.getHeader('sec-websocket-extensions'), context);
       },
       open: (ws) => {
         this.stats.opened++;
@@ -125,7 +122,8 @@ export class WsFront {
     return pub.message;
   }
 
-  #authenticated(ws: WebSocket<Conn>, user: UserId): void {
+  /** `ref`: the `auth` frame's, repeated on `ready`. */
+  #authenticated(ws: WebSocket<Conn>, user: UserId, ref?: string): void {
     const c = ws.getUserData();
     c.user = user;
     if (c.authTimer) clearTimeout(c.authTimer);
@@ -136,7 +134,7 @@ export class WsFront {
       },
     };
     this.#d.connections.add(user, c.link);
-    this.#send(ws, JSON.stringify({ type: 'ready', userId: user }));
+    this.#send(ws, replyFrame('ready', ref, { userId: user }));
   }
 
   /**
@@ -194,7 +192,7 @@ export class WsFront {
         if (user !== c.user) throw new InvalidArgumentError('this socket is signed in as another user; open a new socket for this one');
         return replyFrame('ready', f.ref, { userId: c.user });
       }
-      this.#authenticated(ws, user);
+      this.#authenticated(ws, user, f.ref);
       return undefined;
     }
     if (f.type === 'ping') return replyFrame('pong', f.ref, {});
