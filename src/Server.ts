@@ -14,6 +14,7 @@ import { MediaService } from './rooms/MediaService.ts';
 import { RoomDirectory } from './rooms/RoomDirectory.ts';
 import { RoomService } from './service/RoomService.ts';
 import { shardOf } from './ids.ts';
+import { DataDirLock } from './storage/DataDirLock.ts';
 import { Supervisor } from './supervisor/Supervisor.ts';
 import { Connections } from './transport/Connections.ts';
 import { GrpcFront } from './transport/grpc/GrpcFront.ts';
@@ -38,6 +39,8 @@ export class Server {
   readonly #files: FileStore;
   readonly #app = uWS.App();
   #listen: us_listen_socket | null = null;
+  /** The embedded data folder's lock (none with MongoDB: the folder then holds no store). */
+  #dataDirLock: DataDirLock | null = null;
   readonly startedAt = Date.now();
 
   constructor(config: Config) {
@@ -110,13 +113,17 @@ export class Server {
 
   /** Starts the threads, then listens (gRPC, then HTTP). Resolves with the HTTP port (useful with PORT=0). */
   async start(): Promise<number> {
+    if (!this.#config.mongoUrl) this.#dataDirLock = DataDirLock.acquire(this.#config.dataDir);
     this.#supervisor.start();
     await this.#files.start();
     await this.#media.start();
     const grpcPort = await this.#grpc.start(this.#config.host, this.#config.grpcPort);
     return new Promise((resolve, reject) => {
       listenExclusive(this.#app, this.#config.host, this.#config.port, (socket) => {
-        if (!socket) return reject(new Error(`cannot listen on ${this.#config.host}:${this.#config.port}`));
+        if (!socket) {
+          return reject(new Error(`cannot listen on ${this.#config.host}:${this.#config.port}: ` +
+            'the port is in use (by another Switchboard?) or the address is not one of this machine\'s'));
+        }
         this.#listen = socket;
         const port = uWS.us_socket_local_port(socket as never);
         log.info('listening', {
@@ -139,6 +146,7 @@ export class Server {
     await this.#files.close();
     await this.#supervisor.stop();
     this.#media.close();
+    this.#dataDirLock?.release();
   }
 
 }

@@ -38,7 +38,8 @@ async function serve(): Promise<void> {
 const command = process.argv[2] ?? 'serve';
 if (command === 'serve') {
   serve().catch((e) => {
-    log.error('failed to start', { err: describe(e) });
+    // The reason first and whole (a port or data folder in use, say); the stack for a bug.
+    log.error('failed to start', { reason: e instanceof Error ? e.message : String(e), err: describe(e) });
     process.exit(1);
   });
 } else {
