@@ -49,8 +49,6 @@ export class ActorHost {
   readonly #sweep: NodeJS.Timeout;
   /** Timers actors scheduled for themselves, cleared when the actor deactivates. */
   readonly #timers = new Map<ActorId, Set<NodeJS.Timeout>>();
-  /** Observed by metrics and tests; never steers. */
-  readonly stats = { activations: 0, passivations: 0, crashes: 0 };
   /** For monitoring: 'activated' (kind), 'deactivated' (kind, reason). Never steers. */
   readonly observer = new EventEmitter();
   /** Messages handled, by actor kind (for metrics). */
@@ -142,7 +140,6 @@ export class ActorHost {
           try {
             await cell.actor.activate?.();
             cell.activated = true;
-            this.stats.activations++;
             this.observer.emit('activated', actorKind(cell.id));
           } catch (e) {
             // Storage away or similar: fail what is waiting, try again on the next message.
@@ -182,7 +179,6 @@ export class ActorHost {
     env.reply?.({ ok: false, error: serializeError(e, { actor: cell.id }) });
     if (!(e instanceof AppError) || e.kind === 'internal' || e.kind === 'unavailable') {
       // An unexpected failure may have left the state half-changed: rebuild from storage.
-      this.stats.crashes++;
       this.#deactivate(cell, 'crash');
     }
   }
@@ -213,7 +209,6 @@ export class ActorHost {
       if (!cell.running) void this.#run(next);
       else queueMicrotask(() => { if (!next.running) void this.#run(next); });
     }
-    if (reason === 'idle') this.stats.passivations++;
     if (cell.activated) this.observer.emit('deactivated', actorKind(cell.id), reason);
     log.debug('actor deactivated', { actor: cell.id, reason });
   }

@@ -56,8 +56,6 @@ export const UWS_BACKPRESSURE_FACTOR = 8;
 export class WsFront {
   readonly #d: WsFrontDeps;
   #nextId = 1;
-  /** Observed by metrics and tests. */
-  readonly stats = { opened: 0, closedForBackpressure: 0 };
 
   constructor(app: TemplatedApp, d: WsFrontDeps) {
     this.#d = d;
@@ -91,7 +89,6 @@ export class WsFront {
           req.getHeader('sec-websocket-extensions'), context);
       },
       open: (ws) => {
-        this.stats.opened++;
         const c = ws.getUserData();
         if (c.user) return this.#authenticated(ws, c.user);
         c.authTimer = setTimeout(() => {
@@ -146,7 +143,6 @@ export class WsFront {
     if (c.closed) return;
     const dropped = ws.getBufferedAmount() > this.#d.maxBufferedBytes || ws.send(frame, false, false) === SEND_DROPPED;
     if (dropped) {
-      this.stats.closedForBackpressure++;
       c.closed = true;
       log.warn('ws: closing a socket that does not read', { conn: c.id, buffered: ws.getBufferedAmount() });
       this.#end(ws, CLOSE.BACKPRESSURE, 'too slow: reconnect and sync from history');
